@@ -1,0 +1,3 @@
+export { SecurityGroupAttachment } from "./resource";
+export type { SecurityGroupAttachmentArgs } from "./resource";
+export type { AttachmentInputs, AttachmentOutputs } from "./types";

@@ -1,0 +1,58 @@
+import * as pulumi from "@pulumi/pulumi";
+import { providerStub } from "./stub";
+import type { AttachmentOutputs } from "./types";
+
+/** Arguments of a {@link SecurityGroupAttachment}. */
+export interface SecurityGroupAttachmentArgs {
+  /** The security group to bind, `sg-` followed by 8 lowercase letters or digits. */
+  securityGroupId: pulumi.Input<string>;
+  /**
+   * The CVM instances to bind it to (`ins-…`). A set: order and duplicates do
+   * not matter. Any number; requests go out in batches of at most 100.
+   */
+  instanceIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** Region, e.g. `ap-guangzhou`. Default: config `tencentcloud:region`, then env `TENCENTCLOUD_REGION`. */
+  region?: pulumi.Input<string>;
+  /**
+   * Take over bindings that already exist (they are then unbound on destroy)
+   * instead of failing. Pulumi cannot import dynamic resources, so this is the
+   * way to bring existing bindings under management.
+   */
+  adoptExisting?: pulumi.Input<boolean>;
+}
+
+/**
+ * Binds CVM instances to one security group (`AssociateSecurityGroups`) and
+ * unbinds them on destroy (`DisassociateSecurityGroups`). Other security
+ * groups of the instances are never touched.
+ *
+ * Changing `securityGroupId` or `region` replaces the attachment (the new
+ * group is bound before the old one is unbound); changing `instanceIds`
+ * updates it in place.
+ */
+export class SecurityGroupAttachment extends pulumi.dynamic.Resource {
+  declare public readonly securityGroupId: pulumi.Output<string>;
+  /** Sorted and deduplicated; after a refresh, only the instances really bound. */
+  declare public readonly instanceIds: pulumi.Output<string[]>;
+  declare public readonly region: pulumi.Output<string>;
+  declare public readonly adoptExisting: pulumi.Output<boolean>;
+  /** Position of this group in each instance's list (0 = highest priority). */
+  declare public readonly priorities: pulumi.Output<Record<string, number>>;
+  /** Instances that already held the group when this resource adopted them. */
+  declare public readonly adoptedInstanceIds: pulumi.Output<string[]>;
+
+  constructor(name: string, args: SecurityGroupAttachmentArgs, opts?: pulumi.CustomResourceOptions) {
+    const region =
+      args?.region ?? new pulumi.Config("tencentcloud").get("region") ?? process.env.TENCENTCLOUD_REGION;
+    const props: Record<keyof AttachmentOutputs, unknown> = {
+      securityGroupId: args?.securityGroupId,
+      instanceIds: args?.instanceIds,
+      region,
+      adoptExisting: args?.adoptExisting ?? false,
+      // Outputs only: declared so that they exist on the resource object.
+      priorities: undefined,
+      adoptedInstanceIds: undefined,
+    };
+    super(providerStub, name, props, opts, "tencentcloud", "SecurityGroupAttachment");
+  }
+}

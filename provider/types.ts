@@ -1,0 +1,32 @@
+// Plain data shapes shared by the resource (program side) and the provider
+// implementation (provider-process side). Kept free of @pulumi/pulumi imports
+// so that the implementation can load them without the SDK.
+
+/** Inputs after Pulumi resolved every `Input<>`: what `check` receives in `news`. */
+export interface AttachmentInputs {
+  /** The security group, `sg-` + 8 lowercase letters or digits. */
+  securityGroupId: string;
+  /** Instances to bind, `ins-` + 8 lowercase letters or digits; a set (order and duplicates do not matter). */
+  instanceIds: string[];
+  /** Tencent Cloud region, e.g. `ap-guangzhou`. Resolved from config/env when omitted. */
+  region?: string;
+  /** Take over bindings that already exist instead of failing on them. */
+  adoptExisting?: boolean;
+}
+
+/**
+ * What the provider stores as the resource's outputs. The engine hands these
+ * (not the old inputs) to the next `diff`/`update`, so they carry everything a
+ * diff needs: the normalised inputs plus what we learnt from the cloud.
+ */
+export interface AttachmentOutputs {
+  securityGroupId: string;
+  /** Sorted, deduplicated. */
+  instanceIds: string[];
+  region: string;
+  adoptExisting: boolean;
+  /** Position (0 = highest priority) of this security group in each instance's list, as last seen. */
+  priorities: Record<string, number>;
+  /** Instances that already held the group when this resource adopted them (adoptExisting). */
+  adoptedInstanceIds: string[];
+}

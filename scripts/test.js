@@ -1,0 +1,100 @@
+// `npm test`: does its own set-up (dependencies, the Pulumi CLI, the package
+// tarball), checks lint/format/types, then runs the fast suites (unit,
+// emulator, integration) and the end-to-end suites through the real CLI.
+// `npm test -- --fast` skips the end-to-end suites; `npm test -- <pattern>`
+// passes a jest path pattern to both runs.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { spawnSync, execFileSync } = require("child_process");
+const { ensureDependencies } = require("./setup");
+
+const ROOT = path.resolve(__dirname, "..");
+const args = process.argv.slice(2);
+const fast = args.includes("--fast");
+const patterns = args.filter((a) => !a.startsWith("--"));
+const t0 = Date.now();
+
+function step(msg) {
+  process.stdout.write(`\n== ${msg} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+}
+function run(cmd, cmdArgs, opts = {}) {
+  const r = spawnSync(cmd, cmdArgs, { cwd: ROOT, stdio: "inherit", ...opts });
+  return r.status ?? 1;
+}
+function mustRun(cmd, cmdArgs, opts) {
+  const code = run(cmd, cmdArgs, opts);
+  if (code !== 0) {
+    console.error(`\n${cmd} ${cmdArgs.join(" ")} failed (exit ${code})`);
+    process.exit(code);
+  }
+}
+
+// 1. Dependencies (a fresh clone has none).
+step("dependencies");
+ensureDependencies();
+
+// 2. The Pulumi CLI (built once from the Go module proxy when not on PATH).
+step("obtaining the Pulumi CLI");
+const { ensurePulumi } = require("./pulumi-cli");
+const binDir = ensurePulumi();
+console.log(`pulumi: ${binDir}`);
+
+// 3. Static checks.
+step("lint, format and type checks");
+mustRun("npx", ["--no-install", "eslint", "."]);
+mustRun("npx", ["--no-install", "prettier", "--check", "--log-level", "warn", "."]);
+mustRun("npx", ["--no-install", "tsc", "-p", "tsconfig.json", "--noEmit"]);
+
+// 4. Build and pack once: the end-to-end suites install the tarball as a user would.
+step("build and npm pack");
+mustRun("npm", ["run", "build", "--silent"]);
+const packDir = path.join(ROOT, ".pulumi-local", "pack");
+fs.mkdirSync(packDir, { recursive: true });
+for (const f of fs.readdirSync(packDir)) fs.rmSync(path.join(packDir, f), { force: true });
+const tarball = path.join(
+  packDir,
+  execFileSync("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", packDir], { cwd: ROOT, encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .pop(),
+);
+
+const env = {
+  ...process.env,
+  SGATTACH_PULUMI_BIN_DIR: binDir,
+  SGATTACH_TARBALL: tarball,
+  // Tests only ever talk to loopback; the Tencent SDK would honour a proxy.
+  http_proxy: "",
+  https_proxy: "",
+  HTTP_PROXY: "",
+  HTTPS_PROXY: "",
+};
+delete env.http_proxy;
+delete env.https_proxy;
+delete env.HTTP_PROXY;
+delete env.HTTPS_PROXY;
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+function jest(label, jestArgs) {
+  step(label);
+  const out = path.join(ROOT, ".pulumi-local", `jest-${label.replace(/\W+/g, "-")}.json`);
+  const code = run("npx", ["--no-install", "jest", "--json", `--outputFile=${out}`, ...jestArgs, ...patterns], { env });
+  try {
+    const r = JSON.parse(fs.readFileSync(out, "utf8"));
+    totals.passed += r.numPassedTests;
+    totals.failed += r.numFailedTests + (r.numRuntimeErrorTestSuites || 0);
+    totals.skipped += r.numPendingTests + r.numTodoTests;
+  } catch {
+    totals.failed += 1;
+  }
+  return code;
+}
+
+let failed = 0;
+failed |= jest("unit, emulator and integration suites", ["--selectProjects", "fast"]);
+if (!fast) failed |= jest("end-to-end suites (real pulumi CLI)", ["--selectProjects", "e2e", "--runInBand"]);
+
+step("done");
+console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(failed ? 1 : 0);
