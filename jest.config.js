@@ -16,7 +16,7 @@ module.exports = {
       ...base,
       displayName: "e2e",
       roots: ["<rootDir>/test"],
-      testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
+      testMatch: ["<rootDir>/test/{e2e,reliability}/**/*.test.ts"],
     },
   ],
   testTimeout: 120_000,

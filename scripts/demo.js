@@ -14,7 +14,8 @@ const STACK = "demo";
 function table(title, bindings) {
   console.log(`\n${title}`);
   console.log("  instance       security groups (priority order)");
-  for (const id of Object.keys(bindings).sort()) console.log(`  ${id.padEnd(14)} ${bindings[id].join(", ") || "-"}`);
+  for (const id of Object.keys(bindings).sort())
+    console.log(`  ${id.padEnd(14)} ${bindings[id].join(", ") || "-"}`);
 }
 
 async function main() {
@@ -39,14 +40,19 @@ async function main() {
   });
   const pulumi = (args, input) => {
     console.log(`\n$ pulumi ${args.join(" ")}`);
-    const r = spawnSync(path.join(binDir, "pulumi"), args, { cwd: ROOT, env, stdio: [input ? "pipe" : "inherit", "inherit", "inherit"], input });
+    const r = spawnSync(path.join(binDir, "pulumi"), args, {
+      cwd: ROOT,
+      env,
+      stdio: [input ? "pipe" : "inherit", "inherit", "inherit"],
+      input,
+    });
     if (r.status !== 0) throw new Error(`pulumi ${args[0]} failed (exit ${r.status})`);
   };
   let failed = false;
   try {
     pulumi(["stack", "init", STACK, "--non-interactive"]);
     pulumi(["config", "set", "tencentcloud:region", REGION]);
-    pulumi(["config", "set", "tencentcloud:secretId", cred.secretId]);
+    pulumi(["config", "set", "--plaintext", "tencentcloud:secretId", cred.secretId]);
     // Read from stdin so the key never shows in a process list.
     pulumi(["config", "set", "--secret", "tencentcloud:secretKey"], cred.secretKey);
     table("Before `pulumi up`:", await emulator.control.bindings(REGION));

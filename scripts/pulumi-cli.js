@@ -38,7 +38,8 @@ function versionOf(pulumiPath) {
 
 /** The folder where the official `pulumi` npm package (and we) keep CLI versions. */
 function toolCacheBinDir() {
-  const home = process.env.SGATTACH_PULUMI_TOOL_HOME || process.env.PULUMI_HOME || path.join(os.homedir(), ".pulumi");
+  const home =
+    process.env.SGATTACH_PULUMI_TOOL_HOME || process.env.PULUMI_HOME || path.join(os.homedir(), ".pulumi");
   return path.join(home, "versions", CLI_VERSION, "bin");
 }
 

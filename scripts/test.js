@@ -54,7 +54,10 @@ fs.mkdirSync(packDir, { recursive: true });
 for (const f of fs.readdirSync(packDir)) fs.rmSync(path.join(packDir, f), { force: true });
 const tarball = path.join(
   packDir,
-  execFileSync("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", packDir], { cwd: ROOT, encoding: "utf8" })
+  execFileSync("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", packDir], {
+    cwd: ROOT,
+    encoding: "utf8",
+  })
     .trim()
     .split("\n")
     .pop(),
@@ -79,7 +82,11 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 function jest(label, jestArgs) {
   step(label);
   const out = path.join(ROOT, ".pulumi-local", `jest-${label.replace(/\W+/g, "-")}.json`);
-  const code = run("npx", ["--no-install", "jest", "--json", `--outputFile=${out}`, ...jestArgs, ...patterns], { env });
+  const code = run(
+    "npx",
+    ["--no-install", "jest", "--json", `--outputFile=${out}`, ...jestArgs, ...patterns],
+    { env },
+  );
   try {
     const r = JSON.parse(fs.readFileSync(out, "utf8"));
     totals.passed += r.numPassedTests;

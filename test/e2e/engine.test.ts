@@ -38,7 +38,7 @@ describe("real pulumi CLI with a dynamic resource", () => {
     expect(summary(update.all)).toMatchObject({ updated: 3 });
     expect((await stack.outputs()).trivial["trivial-1"]).toBe(5);
 
-    const refresh = expectOk(await stack.refresh());
+    expectOk(await stack.refresh());
 
     const destroy = expectOk(await stack.destroy());
     expect(summary(destroy.all)).toMatchObject({ deleted: 4 });

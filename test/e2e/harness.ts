@@ -31,7 +31,8 @@ export function pulumiBinDir(): string {
  * (SGATTACH_TARBALL); made here when a suite runs on its own.
  */
 export function packageTarball(): string {
-  if (process.env.SGATTACH_TARBALL && fs.existsSync(process.env.SGATTACH_TARBALL)) return process.env.SGATTACH_TARBALL;
+  if (process.env.SGATTACH_TARBALL && fs.existsSync(process.env.SGATTACH_TARBALL))
+    return process.env.SGATTACH_TARBALL;
   const out = path.join(LOCAL_DIR, "pack");
   fs.mkdirSync(out, { recursive: true });
   execFileSync("npm", ["run", "build", "--silent"], { cwd: REPO_ROOT, stdio: "inherit" });
@@ -88,6 +89,13 @@ export function installTarball(dir: string, tarball: string): void {
   });
 }
 
+export interface RunOptions {
+  timeoutMs?: number;
+  env?: Record<string, string | undefined>;
+  /** Written to the CLI's standard input. */
+  input?: string;
+}
+
 export interface StackOptions {
   projectDir: string;
   stack?: string;
@@ -123,18 +131,23 @@ export class TestStack {
   }
 
   /** Runs `pulumi <args>` in the project folder, with the stack selected. */
-  run(args: string[], opts: { timeoutMs?: number; env?: Record<string, string | undefined> } = {}): Promise<RunResult> {
+  run(args: string[], opts: RunOptions = {}): Promise<RunResult> {
     const env = { ...this.env, ...definedOnly(opts.env ?? {}) };
-    return runProcess(path.join(this.bin, "pulumi"), args, this.projectDir, env, opts.timeoutMs ?? 300_000).then(
-      (r) => {
-        this.transcript.push(`$ pulumi ${args.join(" ")}\n${r.all}`);
-        return r;
-      },
-    );
+    return runProcess(
+      path.join(this.bin, "pulumi"),
+      args,
+      this.projectDir,
+      env,
+      opts.timeoutMs ?? 300_000,
+      opts.input,
+    ).then((r) => {
+      this.transcript.push(`$ pulumi ${args.join(" ")}\n${r.all}`);
+      return r;
+    });
   }
 
   /** Like run, but throws with the CLI's output when it exits non-zero. */
-  async ok(args: string[], opts: { timeoutMs?: number; env?: Record<string, string | undefined> } = {}) {
+  async ok(args: string[], opts: RunOptions = {}) {
     const r = await this.run(args, opts);
     if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}\n${r.all}`);
     return r;
@@ -142,9 +155,11 @@ export class TestStack {
 
   async init(config: Record<string, string> = {}, secrets: Record<string, string> = {}): Promise<void> {
     await this.ok(["stack", "init", this.stack, "--non-interactive"]);
-    for (const [k, v] of Object.entries(config)) await this.ok(["config", "set", "--stack", this.stack, k, v]);
+    for (const [k, v] of Object.entries(config))
+      await this.ok(["config", "set", "--stack", this.stack, "--plaintext", k, v]);
+    // Secrets go in on stdin: never on a command line (process lists, transcripts).
     for (const [k, v] of Object.entries(secrets))
-      await this.ok(["config", "set", "--stack", this.stack, "--secret", k, v]);
+      await this.ok(["config", "set", "--stack", this.stack, "--secret", k], { input: v });
   }
 
   setSpec(spec: unknown): Promise<RunResult> {
@@ -158,10 +173,26 @@ export class TestStack {
     return this.run(["preview", "--non-interactive", "--color", "never", ...extra]);
   }
   refresh(extra: string[] = []) {
-    return this.run(["refresh", "--yes", "--skip-preview", "--non-interactive", "--color", "never", ...extra]);
+    return this.run([
+      "refresh",
+      "--yes",
+      "--skip-preview",
+      "--non-interactive",
+      "--color",
+      "never",
+      ...extra,
+    ]);
   }
   destroy(extra: string[] = []) {
-    return this.run(["destroy", "--yes", "--skip-preview", "--non-interactive", "--color", "never", ...extra]);
+    return this.run([
+      "destroy",
+      "--yes",
+      "--skip-preview",
+      "--non-interactive",
+      "--color",
+      "never",
+      ...extra,
+    ]);
   }
 
   /** `pulumi stack export` (secrets hidden) parsed. */
@@ -217,17 +248,24 @@ export function runProcess(
   cwd: string,
   env: NodeJS.ProcessEnv,
   timeoutMs: number,
+  input?: string,
 ): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, {
+      cwd,
+      env,
+      detached: true,
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = "";
     let stderr = "";
     let all = "";
-    child.stdout.on("data", (d) => {
+    child.stdout!.on("data", (d) => {
       stdout += d;
       all += d;
     });
-    child.stderr.on("data", (d) => {
+    child.stderr!.on("data", (d) => {
       stderr += d;
       all += d;
     });
@@ -252,7 +290,9 @@ export function summary(output: string): Record<string, number> {
   const idx = output.lastIndexOf("Resources:");
   if (idx < 0) return out;
   const block = output.slice(idx).split("\n").slice(0, 8).join("\n");
-  for (const m of block.matchAll(/(\d+)\s+(to create|to update|to delete|to replace|created|updated|deleted|replaced|unchanged|changes|to refresh)/g)) {
+  for (const m of block.matchAll(
+    /(\d+)\s+(to create|to update|to delete|to replace|created|updated|deleted|replaced|unchanged|changes|to refresh)/g,
+  )) {
     out[m[2].replace(/^to /, "to_")] = parseInt(m[1], 10);
   }
   return out;

@@ -1,0 +1,212 @@
+// CVM actions: DescribeInstances, AssociateSecurityGroups, DisassociateSecurityGroups.
+
+import { apiError, instancesPhrase, securityGroupsPhrase } from "../errors";
+import { checkBindingRequest } from "../model/bindings";
+import { classifyInstanceId, isSecurityGroupId } from "../model/ids";
+import type { BindingAction } from "../model/operations";
+import {
+  diskIdOf,
+  INSTANCE_FILTERS,
+  privateIpOf,
+  queryInstances,
+  subnetIdOf,
+  uuidOf,
+  vpcIdOf,
+  type FilterSpec,
+} from "../model/queries";
+import type { InstanceData } from "../model/world";
+import { S } from "../protocol/params";
+import type { ActionContext, ActionDef } from "./types";
+
+export const MAX_IDS_PER_CALL = 100;
+export const MAX_FILTERS = 10;
+export const MAX_FILTER_VALUES = 5;
+export const DEFAULT_LIMIT = 20;
+export const MAX_LIMIT = 100;
+
+const filterSchema = S.object({ Name: S.req(S.string()), Values: S.req(S.array(S.string())) });
+
+interface RawFilter {
+  Name: string;
+  Values: string[];
+}
+
+function checkInstanceIdShapes(ids: string[]): void {
+  const malformed = ids.filter((id) => classifyInstanceId(id) === "malformed");
+  if (malformed.length) {
+    throw apiError(
+      "InvalidInstanceId.Malformed",
+      `${instancesPhrase(malformed)} have a malformed id, expected ins- followed by 8 lowercase letters or digits`,
+      malformed,
+    );
+  }
+  const foreign = ids.filter((id) => classifyInstanceId(id) === "foreign");
+  if (foreign.length) {
+    throw apiError(
+      "InvalidParameterValue.InstanceIdMalformed",
+      `${instancesPhrase(foreign)} are not instance ids, expected ins- followed by 8 lowercase letters or digits`,
+      foreign,
+    );
+  }
+}
+
+function tooMany(name: string, n: number, max: number): never {
+  throw apiError(
+    "InvalidParameterValue.LimitExceeded",
+    `The number of \`${name}\` values (${n}) exceeds the limit of ${max}.`,
+  );
+}
+
+/** The Instance structure of DescribeInstances, with realistic constant/derived fields. */
+export function renderInstance(i: InstanceData, region: string): Record<string, unknown> {
+  return {
+    Placement: { Zone: i.zone, ProjectId: 0, HostIds: null, HostId: null },
+    InstanceId: i.id,
+    Uuid: uuidOf(i.id),
+    InstanceType: "S5.MEDIUM4",
+    CPU: 2,
+    Memory: 4,
+    RestrictState: "NORMAL",
+    InstanceName: i.name,
+    InstanceChargeType: "POSTPAID_BY_HOUR",
+    SystemDisk: { DiskType: "CLOUD_BSSD", DiskId: diskIdOf(i.id), DiskSize: 50 },
+    DataDisks: null,
+    PrivateIpAddresses: [privateIpOf(i.id)],
+    PublicIpAddresses: null,
+    InternetAccessible: { InternetChargeType: "TRAFFIC_POSTPAID_BY_HOUR", InternetMaxBandwidthOut: 0 },
+    VirtualPrivateCloud: { VpcId: vpcIdOf(region), SubnetId: subnetIdOf(i.zone), AsVpcGateway: false },
+    ImageId: "img-l8og963d",
+    RenewFlag: null,
+    CreatedTime: i.createdTime,
+    ExpiredTime: null,
+    OsName: "TencentOS Server 3.1 (TK4)",
+    SecurityGroupIds: [...i.securityGroupIds],
+    LoginSettings: { Password: null, KeyIds: null, KeepImageLogin: null },
+    InstanceState: i.state,
+    Tags: [],
+    StopChargingMode: "NOT_APPLICABLE",
+    LatestOperation: i.latestOperation,
+    LatestOperationState: i.latestOperationState,
+    LatestOperationRequestId: i.latestOperationRequestId,
+    LatestOperationErrorMsg: i.latestOperationErrorMsg,
+    DisasterRecoverGroupId: "",
+    IPv6Addresses: null,
+    CamRoleName: "",
+    HpcClusterId: "",
+    RdmaIpAddresses: null,
+    DedicatedClusterId: "",
+    IsolatedSource: "NOTISOLATED",
+    GPUInfo: null,
+    LicenseType: "TencentCloud",
+    DisableApiTermination: false,
+    DefaultLoginUser: "root",
+    DefaultLoginPort: 22,
+  };
+}
+
+const describeInstances: ActionDef = {
+  name: "DescribeInstances",
+  service: "cvm",
+  version: "2017-03-12",
+  schema: S.object({
+    InstanceIds: S.opt(S.array(S.string())),
+    Filters: S.opt(S.array(filterSchema)),
+    Offset: S.opt(S.integer()),
+    Limit: S.opt(S.integer()),
+  }),
+  handler(params, ctx) {
+    const ids = params.InstanceIds as string[] | undefined;
+    const rawFilters = params.Filters as RawFilter[] | undefined;
+    const offset = (params.Offset as number | undefined) ?? 0;
+    const limit = (params.Limit as number | undefined) ?? DEFAULT_LIMIT;
+    if (ids && rawFilters) {
+      throw apiError(
+        "InvalidParameterCombination",
+        "The parameters `InstanceIds` and `Filters` cannot be specified at the same time.",
+      );
+    }
+    if (ids) {
+      if (ids.length > MAX_IDS_PER_CALL) tooMany("InstanceIds", ids.length, MAX_IDS_PER_CALL);
+      checkInstanceIdShapes(ids);
+    }
+    const filters: FilterSpec[] = [];
+    if (rawFilters) {
+      if (rawFilters.length > MAX_FILTERS) tooMany("Filters", rawFilters.length, MAX_FILTERS);
+      rawFilters.forEach((f, n) => {
+        if (!Object.prototype.hasOwnProperty.call(INSTANCE_FILTERS, f.Name)) {
+          throw apiError(
+            "InvalidFilter",
+            `The filter \`${f.Name}\` is not supported; supported: ${Object.keys(INSTANCE_FILTERS).join(", ")}.`,
+          );
+        }
+        if (f.Values.length > MAX_FILTER_VALUES) {
+          throw apiError(
+            "InvalidFilterValue.LimitExceeded",
+            `The filter \`Filters.${n}\` (${f.Name}) has ${f.Values.length} values; the limit is ${MAX_FILTER_VALUES}.`,
+          );
+        }
+        if (f.Name === "instance-id") checkInstanceIdShapes(f.Values);
+        if (f.Name === "security-group-id") {
+          const bad = f.Values.filter((v) => !isSecurityGroupId(v));
+          if (bad.length) {
+            throw apiError(
+              "InvalidSgId.Malformed",
+              `${securityGroupsPhrase(bad)} have a malformed id, expected sg- followed by 8 lowercase letters or digits`,
+            );
+          }
+        }
+        filters.push({ name: f.Name, values: f.Values });
+      });
+    }
+    if (offset < 0) throw apiError("InvalidParameterValue", "The parameter `Offset` must be >= 0.");
+    if (limit < 1)
+      throw apiError("InvalidParameterValue", "The parameter `Limit` must be between 1 and 100.");
+    if (limit > MAX_LIMIT) {
+      throw apiError(
+        "InvalidParameterValue.LimitExceeded",
+        `The parameter \`Limit\` (${limit}) exceeds the maximum of ${MAX_LIMIT}.`,
+      );
+    }
+    const region = ctx.world.region(ctx.region)!;
+    const all = queryInstances(region, { instanceIds: ids, filters });
+    return {
+      TotalCount: all.length,
+      InstanceSet: all.slice(offset, offset + limit).map((i) => renderInstance(i, ctx.region)),
+    };
+  },
+};
+
+function bindingAction(name: BindingAction): ActionDef {
+  return {
+    name,
+    service: "cvm",
+    version: "2017-03-12",
+    schema: S.object({
+      SecurityGroupIds: S.req(S.array(S.string())),
+      InstanceIds: S.req(S.array(S.string())),
+    }),
+    handler(params, ctx: ActionContext) {
+      const sgIds = params.SecurityGroupIds as string[];
+      const rawIds = params.InstanceIds as string[];
+      if (sgIds.length !== 1) {
+        throw apiError(
+          "InvalidParameterValue.LimitExceeded",
+          `Exactly one security group must be given in \`SecurityGroupIds\` (got ${sgIds.length}).`,
+        );
+      }
+      if (rawIds.length > MAX_IDS_PER_CALL) tooMany("InstanceIds", rawIds.length, MAX_IDS_PER_CALL);
+      const instanceIds = [...new Set(rawIds)];
+      const req = { action: name, region: ctx.region, securityGroupId: sgIds[0], instanceIds };
+      checkBindingRequest(ctx.world, ctx.ops, ctx.rules, req);
+      const failures = ctx.operationFailures(name, instanceIds);
+      ctx.ops.submit({ ...req, requestId: ctx.requestId, failures });
+      return {};
+    },
+  };
+}
+
+export const CVM_ACTIONS: ActionDef[] = [
+  describeInstances,
+  bindingAction("AssociateSecurityGroups"),
+  bindingAction("DisassociateSecurityGroups"),
+];

@@ -1,0 +1,26 @@
+// What an action handler sees and returns.
+
+import type { BindingRules } from "../model/bindings";
+import type { OperationsEngine } from "../model/operations";
+import type { World } from "../model/world";
+import type { ObjectSchema } from "../protocol/params";
+
+export interface ActionContext {
+  world: World;
+  ops: OperationsEngine;
+  rules: BindingRules;
+  region: string;
+  requestId: string;
+  /** instanceId -> LatestOperationErrorMsg from matching operationFailure faults (consumes them). */
+  operationFailures(action: string, instanceIds: string[]): Map<string, string>;
+}
+
+export interface ActionDef {
+  name: string;
+  /** The product the action belongs to (informational: dispatch is by action name). */
+  service: "cvm" | "vpc";
+  version: string;
+  schema: ObjectSchema;
+  /** Returns the Response fields (RequestId is added by the envelope). Throws ApiError. */
+  handler(params: Record<string, unknown>, ctx: ActionContext): Record<string, unknown>;
+}

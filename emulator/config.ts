@@ -1,0 +1,92 @@
+// Run-time configuration: defaults, validation of options and of control-plane
+// patches, and latency sampling.
+
+import { DEFAULT_RATE_LIMITS } from "./rateLimiter";
+import type { LatencySetting, RuntimeConfig } from "./types";
+
+export const DEFAULT_OPERATION_LATENCY_MS = 100;
+
+export function defaultConfig(): RuntimeConfig {
+  return {
+    operationLatencyMs: DEFAULT_OPERATION_LATENCY_MS,
+    rateLimits: { ...DEFAULT_RATE_LIMITS },
+    associateAlreadyBound: "error",
+    disassociateNotBound: "error",
+    maxSecurityGroupsPerInstance: 5,
+    maxInstancesPerSecurityGroup: 2000,
+  };
+}
+
+export class ConfigError extends Error {}
+
+function fail(message: string): never {
+  throw new ConfigError(message);
+}
+
+function validLatency(v: unknown): v is LatencySetting {
+  if (typeof v === "number") return Number.isFinite(v) && v >= 0 && v <= 3_600_000;
+  if (v && typeof v === "object") {
+    const { min, max } = v as { min?: unknown; max?: unknown };
+    return typeof min === "number" && typeof max === "number" && min >= 0 && max >= min && max <= 3_600_000;
+  }
+  return false;
+}
+
+const KEYS = [
+  "operationLatencyMs",
+  "rateLimits",
+  "associateAlreadyBound",
+  "disassociateNotBound",
+  "maxSecurityGroupsPerInstance",
+  "maxInstancesPerSecurityGroup",
+] as const;
+
+/** Applies a validated patch; rateLimits are merged key by key. Throws ConfigError. */
+export function applyConfigPatch(config: RuntimeConfig, patch: unknown, strict = true): RuntimeConfig {
+  if (!patch || typeof patch !== "object" || Array.isArray(patch)) fail("config patch must be an object");
+  const p = patch as Record<string, unknown>;
+  if (strict) {
+    for (const k of Object.keys(p))
+      if (!(KEYS as readonly string[]).includes(k)) fail(`unknown config key ${k}`);
+  }
+  const next: RuntimeConfig = { ...config, rateLimits: { ...config.rateLimits } };
+  if (p.operationLatencyMs !== undefined) {
+    if (!validLatency(p.operationLatencyMs))
+      fail("operationLatencyMs must be a number >= 0 or {min, max} with 0 <= min <= max");
+    next.operationLatencyMs =
+      typeof p.operationLatencyMs === "number"
+        ? p.operationLatencyMs
+        : {
+            min: (p.operationLatencyMs as { min: number }).min,
+            max: (p.operationLatencyMs as { max: number }).max,
+          };
+  }
+  if (p.rateLimits !== undefined) {
+    const r = p.rateLimits;
+    if (!r || typeof r !== "object" || Array.isArray(r))
+      fail("rateLimits must be an object of action -> requests/s");
+    for (const [k, v] of Object.entries(r as Record<string, unknown>)) {
+      if (typeof v !== "number" || !Number.isFinite(v)) fail(`rateLimits.${k} must be a number`);
+      next.rateLimits[k] = v;
+    }
+  }
+  for (const k of ["associateAlreadyBound", "disassociateNotBound"] as const) {
+    if (p[k] !== undefined) {
+      if (p[k] !== "error" && p[k] !== "ignore") fail(`${k} must be "error" or "ignore"`);
+      next[k] = p[k] as "error" | "ignore";
+    }
+  }
+  for (const k of ["maxSecurityGroupsPerInstance", "maxInstancesPerSecurityGroup"] as const) {
+    if (p[k] !== undefined) {
+      const v = p[k];
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0) fail(`${k} must be an integer >= 0`);
+      next[k] = v;
+    }
+  }
+  return next;
+}
+
+export function sampleLatency(l: LatencySetting, random: () => number = Math.random): number {
+  if (typeof l === "number") return l;
+  return Math.round(l.min + (l.max - l.min) * random());
+}

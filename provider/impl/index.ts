@@ -1,0 +1,207 @@
+// Entry point loaded by the provider stub (provider/stub.ts) at call time:
+// `require("<package>/implementation").implementation`.
+//
+// No @pulumi/pulumi import here: the implementation must load without it.
+
+import type { AttachmentInputs, AttachmentOutputs } from "../types";
+import { allIdle, getContext, resetContexts } from "./context";
+import { diffAttachment, DiffResult } from "./diff";
+import { clearRegisteredSecrets, describeError, redact, registerSecret } from "./errors";
+import { createFlow, deleteFlow, normaliseOutputs, OpContext, readFlow, updateFlow } from "./operations";
+import {
+  CONFIG_KEYS,
+  ConfigSource,
+  ENV_KEYS,
+  REGION_HELP,
+  resolveCredentialSpec,
+  resolveSettings,
+  Settings,
+} from "./settings";
+import { counters, resetStats, snapshot, Stats, writeStatsLine } from "./stats";
+import { CheckFailure, checkInputs, requireValidInputs } from "./validate";
+
+let configSource: ConfigSource = () => undefined;
+
+function stringify(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/**
+ * Accepts what Pulumi 3.248 passes (`{config: Config}` where `config.get(key)`
+ * returns `rawConfig[key]` for namespaced keys), a plain object of namespaced
+ * keys, a Map, or the config object itself.
+ */
+export function toConfigSource(req: any): ConfigSource {
+  const cfg = req && typeof req === "object" && "config" in req ? req.config : req;
+  if (!cfg || typeof cfg !== "object") return () => undefined;
+  if (cfg instanceof Map) return (key) => stringify(cfg.get(key));
+  if (cfg.rawConfig && typeof cfg.rawConfig === "object") {
+    const raw = cfg.rawConfig as Record<string, unknown>;
+    return (key) => stringify(raw[key]);
+  }
+  if (typeof cfg.get === "function") {
+    return (key) => {
+      try {
+        return stringify(cfg.get(key));
+      } catch {
+        return undefined;
+      }
+    };
+  }
+  return (key) => stringify((cfg as Record<string, unknown>)[key]);
+}
+
+/** Scrub every secret we could possibly be given, before anything can fail. */
+function registerKnownSecrets(): void {
+  registerSecret(configSource(CONFIG_KEYS.secretKey));
+  registerSecret(configSource(CONFIG_KEYS.securityToken));
+  registerSecret(process.env[ENV_KEYS.secretKey]);
+  registerSecret(process.env[ENV_KEYS.securityToken]);
+  registerSecret(process.env[ENV_KEYS.sessionToken]);
+}
+
+function currentSettings(): Settings {
+  registerKnownSecrets();
+  return resolveSettings(configSource, process.env);
+}
+
+function opContext(settings: Settings, region: string): OpContext {
+  const spec = resolveCredentialSpec(configSource, process.env, settings);
+  const ctx = getContext(settings, spec, region);
+  return { scheduler: ctx.scheduler, tuning: settings.tuning };
+}
+
+function regionOf(props: AttachmentOutputs): string {
+  if (!props.region)
+    throw new Error(`The resource has no region recorded and no default is set. ${REGION_HELP}`);
+  return props.region;
+}
+
+async function guarded<T>(method: string, fn: () => Promise<T>, writeStats: boolean): Promise<T> {
+  let ok = false;
+  try {
+    const result = await fn();
+    ok = true;
+    return result;
+  } catch (e) {
+    throw new Error(describeError(e));
+  } finally {
+    counters.call(method, ok);
+    if (writeStats) writeStatsLine(`${method}.${ok ? "ok" : "error"}`);
+  }
+}
+
+function safeDefaultRegion(): string | undefined {
+  try {
+    return currentSettings().region;
+  } catch {
+    return undefined;
+  }
+}
+
+export const implementation = {
+  async configure(req: { config: Record<string, string> } | any): Promise<void> {
+    configSource = toConfigSource(req);
+    registerKnownSecrets();
+  },
+
+  async check(_olds: any, news: any): Promise<{ inputs?: any; failures?: CheckFailure[] }> {
+    return guarded(
+      "check",
+      async () => {
+        const settings = currentSettings();
+        const { inputs, failures } = checkInputs(news, settings);
+        return {
+          inputs,
+          failures: failures.map((f) => ({ property: f.property, reason: redact(f.reason) })),
+        };
+      },
+      false,
+    );
+  },
+
+  async diff(_id: string, olds: AttachmentOutputs, news: AttachmentInputs): Promise<DiffResult> {
+    return guarded("diff", async () => diffAttachment(olds, news, safeDefaultRegion()), false);
+  },
+
+  async create(inputs: AttachmentInputs): Promise<{ id: string; outs: AttachmentOutputs }> {
+    return guarded(
+      "create",
+      async () => {
+        const settings = currentSettings();
+        const n = requireValidInputs(inputs, settings);
+        const { id, outs } = await createFlow(opContext(settings, n.region), n);
+        return { id, outs };
+      },
+      true,
+    );
+  },
+
+  async read(id: string, props: AttachmentOutputs): Promise<{ id?: string; props?: AttachmentOutputs }> {
+    return guarded(
+      "read",
+      async () => {
+        const settings = currentSettings();
+        const p = normaliseOutputs(props, settings.region);
+        return readFlow(opContext(settings, regionOf(p)), id, p);
+      },
+      true,
+    );
+  },
+
+  async update(
+    id: string,
+    olds: AttachmentOutputs,
+    news: AttachmentInputs,
+  ): Promise<{ outs: AttachmentOutputs }> {
+    return guarded(
+      "update",
+      async () => {
+        const settings = currentSettings();
+        const n = requireValidInputs(news, settings);
+        const o = normaliseOutputs(olds, n.region);
+        const { outs } = await updateFlow(opContext(settings, n.region), o, n);
+        return { outs };
+      },
+      true,
+    );
+  },
+
+  async delete(_id: string, props: AttachmentOutputs): Promise<void> {
+    await guarded(
+      "delete",
+      async () => {
+        const settings = currentSettings();
+        const p = normaliseOutputs(props, settings.region);
+        if (!p.securityGroupId || p.instanceIds.length === 0) return;
+        await deleteFlow(opContext(settings, regionOf(p)), p);
+      },
+      true,
+    );
+  },
+};
+
+/** Counters for benchmarks: requests per action, throttled, busy, retries... */
+export function stats(): Stats {
+  return snapshot();
+}
+
+/** True when no API work is queued or in flight in this process. */
+export function idle(): boolean {
+  return allIdle();
+}
+
+/** Forgets configuration, contexts, limiters, counters and secrets. For tests. */
+export function resetForTests(): void {
+  configSource = () => undefined;
+  resetContexts();
+  resetStats();
+  clearRegisteredSecrets();
+}

@@ -1,0 +1,484 @@
+// The create/update/delete/read flows, built on the Scheduler, and the pure
+// planning functions they use.
+
+import { randomBytes } from "crypto";
+import type { AttachmentOutputs } from "../types";
+import type { InstanceView } from "./api";
+import { hintFor, ProviderError } from "./errors";
+import type { OpResult, Scheduler } from "./scheduler";
+import type { Tuning } from "./settings";
+import type { Normalised } from "./validate";
+
+export const MAX_SGS_PER_INSTANCE = 5;
+
+export const DELETE_BEFORE_REPLACE_HINT =
+  "If this attachment replaces another one (securityGroupId or region changed), set the resource option " +
+  "`deleteBeforeReplace: true` so that the old group is unbound before the new one is bound.";
+
+export interface OpContext {
+  scheduler: Scheduler;
+  tuning: Tuning;
+  now?: () => number;
+}
+
+// ---------------------------------------------------------------------------
+// Pure planning
+// ---------------------------------------------------------------------------
+
+export interface OverLimit {
+  instanceId: string;
+  securityGroupIds: string[];
+}
+
+export interface CreatePlan {
+  missing: string[];
+  alreadyBound: string[];
+  overLimit: OverLimit[];
+  toBind: string[];
+}
+
+function holds(v: InstanceView | null | undefined, sg: string): boolean {
+  return !!v && v.securityGroupIds.includes(sg);
+}
+
+export function planCreate(
+  sg: string,
+  instanceIds: readonly string[],
+  views: Map<string, InstanceView | null>,
+): CreatePlan {
+  const plan: CreatePlan = { missing: [], alreadyBound: [], overLimit: [], toBind: [] };
+  for (const id of instanceIds) {
+    const v = views.get(id) ?? null;
+    if (!v) plan.missing.push(id);
+    else if (holds(v, sg)) plan.alreadyBound.push(id);
+    else if (v.securityGroupIds.length >= MAX_SGS_PER_INSTANCE)
+      plan.overLimit.push({ instanceId: id, securityGroupIds: [...v.securityGroupIds] });
+    else plan.toBind.push(id);
+  }
+  return plan;
+}
+
+export interface UpdatePlan {
+  /** Wanted instances that do not exist. */
+  missing: string[];
+  /** Wanted instances that are full. */
+  overLimit: OverLimit[];
+  /** Wanted instances not holding the group (added ones, or drifted ones). */
+  toBind: string[];
+  /** Newly added instances that already hold the group (skipped). */
+  alreadyBoundAdded: string[];
+  /** Instances no longer wanted that still hold the group. */
+  toUnbind: string[];
+  /** Instances no longer wanted that are gone or already unbound (skipped). */
+  alreadyUnbound: string[];
+}
+
+export function planUpdate(
+  sg: string,
+  oldIds: readonly string[],
+  newIds: readonly string[],
+  views: Map<string, InstanceView | null>,
+): UpdatePlan {
+  const plan: UpdatePlan = {
+    missing: [],
+    overLimit: [],
+    toBind: [],
+    alreadyBoundAdded: [],
+    toUnbind: [],
+    alreadyUnbound: [],
+  };
+  const oldSet = new Set(oldIds);
+  const newSet = new Set(newIds);
+  for (const id of newSet) {
+    const v = views.get(id) ?? null;
+    if (!v) plan.missing.push(id);
+    else if (holds(v, sg)) {
+      if (!oldSet.has(id)) plan.alreadyBoundAdded.push(id);
+    } else if (v.securityGroupIds.length >= MAX_SGS_PER_INSTANCE)
+      plan.overLimit.push({ instanceId: id, securityGroupIds: [...v.securityGroupIds] });
+    else plan.toBind.push(id);
+  }
+  for (const id of oldSet) {
+    if (newSet.has(id)) continue;
+    if (holds(views.get(id), sg)) plan.toUnbind.push(id);
+    else plan.alreadyUnbound.push(id);
+  }
+  for (const k of Object.keys(plan) as (keyof UpdatePlan)[]) {
+    const list = plan[k] as unknown[];
+    if (k !== "overLimit") (list as string[]).sort();
+  }
+  return plan;
+}
+
+export interface Observation {
+  /** Instances that exist and hold the group, sorted. */
+  bound: string[];
+  /** Instances that exist but do not hold it. */
+  unbound: string[];
+  /** Instances that do not exist. */
+  missing: string[];
+  /** Position of the group in each bound instance's list. */
+  priorities: Record<string, number>;
+}
+
+export function observe(
+  sg: string,
+  instanceIds: readonly string[],
+  views: Map<string, InstanceView | null>,
+): Observation {
+  const obs: Observation = { bound: [], unbound: [], missing: [], priorities: {} };
+  for (const id of [...new Set(instanceIds)].sort()) {
+    const v = views.get(id) ?? null;
+    if (!v) obs.missing.push(id);
+    else {
+      const pos = v.securityGroupIds.indexOf(sg);
+      if (pos >= 0) {
+        obs.bound.push(id);
+        obs.priorities[id] = pos;
+      } else obs.unbound.push(id);
+    }
+  }
+  return obs;
+}
+
+export function newResourceId(sg: string, region: string): string {
+  return `${sg}@${region}/${randomBytes(4).toString("hex")}`;
+}
+
+/** Old outputs, possibly written by an older version, made safe to use. */
+export function normaliseOutputs(props: any, defaultRegion?: string): AttachmentOutputs {
+  const p = props && typeof props === "object" ? props : {};
+  const ids = Array.isArray(p.instanceIds) ? p.instanceIds.filter((x: unknown) => typeof x === "string") : [];
+  const adopted = Array.isArray(p.adoptedInstanceIds)
+    ? p.adoptedInstanceIds.filter((x: unknown) => typeof x === "string")
+    : [];
+  const priorities: Record<string, number> = {};
+  if (p.priorities && typeof p.priorities === "object") {
+    for (const [k, v] of Object.entries(p.priorities)) if (typeof v === "number") priorities[k] = v;
+  }
+  return {
+    securityGroupId: typeof p.securityGroupId === "string" ? p.securityGroupId : "",
+    instanceIds: [...new Set<string>(ids)].sort(),
+    region: typeof p.region === "string" && p.region ? p.region : (defaultRegion ?? ""),
+    adoptExisting: p.adoptExisting === true,
+    priorities,
+    adoptedInstanceIds: [...new Set<string>(adopted)].sort(),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------
+
+function list(ids: readonly string[]): string {
+  return ids.join(", ");
+}
+
+function overLimitText(o: OverLimit[]): string {
+  return o.map((x) => `${x.instanceId} (holds ${list(x.securityGroupIds)})`).join("; ");
+}
+
+/** One line per failure reason, with the API's code, message and RequestId, and what to do. */
+export function describeFailures(kind: "associate" | "disassociate", failed: OpResult[]): string[] {
+  const lines: string[] = [];
+  const by = new Map<string, Extract<OpResult, { ok: false }>[]>();
+  for (const r of failed) {
+    if (r.ok) continue;
+    const key = `${r.reason}|${r.error.code}|${r.error.apiMessage}`;
+    const arr = by.get(key) ?? [];
+    arr.push(r);
+    by.set(key, arr);
+  }
+  for (const group of by.values()) {
+    const ids = group.map((r) => r.instanceId).sort();
+    const e = group[0].error;
+    const rids = [...new Set(group.map((r) => r.error.requestId).filter(Boolean))];
+    const ridText =
+      rids.length > 0 && !e.message.includes("RequestId") ? ` (RequestId: ${rids.join(", ")})` : "";
+    switch (group[0].reason) {
+      case "instanceNotFound":
+        lines.push(
+          `instances not found: ${list(ids)} (${e.message}${ridText}). ${hintFor("InvalidInstanceId.NotFound")}`,
+        );
+        break;
+      case "limitExceeded":
+        lines.push(
+          `instances would exceed the limit of ${MAX_SGS_PER_INSTANCE} security groups: ${list(ids)} (${e.message}${ridText}). ` +
+            `Unbind a group from them first. ${DELETE_BEFORE_REPLACE_HINT}`,
+        );
+        break;
+      case "operationFailed":
+        lines.push(
+          `the asynchronous ${kind === "associate" ? "AssociateSecurityGroups" : "DisassociateSecurityGroups"} ` +
+            `operation FAILED on ${list(ids)}: ${e.apiMessage} (RequestId: ${e.requestId || "unknown"}). ` +
+            `Fix the cause reported by the API, then run pulumi up again.`,
+        );
+        break;
+      case "timeout":
+        lines.push(`not finished before the deadline on ${list(ids)}: ${e.message}. ${hintFor(e.code)}`);
+        break;
+      case "securityGroupNotFound":
+        lines.push(`security group not found (${e.message}). ${hintFor("InvalidSecurityGroupId.NotFound")}`);
+        break;
+      default:
+        lines.push(`${list(ids)}: ${e.message}${ridText}. ${hintFor(e.code)}`);
+    }
+  }
+  return lines;
+}
+
+function bullet(lines: string[]): string {
+  return lines.map((l) => `\n - ${l}`).join("");
+}
+
+// ---------------------------------------------------------------------------
+// Flows
+// ---------------------------------------------------------------------------
+
+function deadlineOf(ctx: OpContext): number {
+  return (ctx.now ?? Date.now)() + ctx.tuning.operationTimeoutMs;
+}
+
+/**
+ * The state to verify against: each operation that completed was judged on a
+ * DescribeInstances view taken after it finished, so that view is the
+ * verification; instances without one (untouched by this call, or answered
+ * "gone" by the API without being observed) are looked up afresh when `fresh`
+ * is true, or taken from the earlier look-up `base` otherwise.
+ */
+async function verifiedViews(
+  ctx: OpContext,
+  results: OpResult[],
+  ids: readonly string[],
+  deadline: number,
+  base: Map<string, InstanceView | null> | null,
+): Promise<Map<string, InstanceView | null>> {
+  const out = new Map<string, InstanceView | null>();
+  for (const r of results) if (r.ok && r.instance) out.set(r.instanceId, r.instance);
+  const rest = ids.filter((id) => !out.has(id));
+  if (rest.length === 0) return out;
+  if (base) {
+    for (const id of rest) out.set(id, base.get(id) ?? null);
+    return out;
+  }
+  const fresh = await ctx.scheduler.lookup(rest, deadline);
+  for (const id of rest) out.set(id, fresh.get(id) ?? null);
+  return out;
+}
+
+/** Unbinds what a failed create bound; returns a sentence for the error message. */
+async function undo(ctx: OpContext, sg: string, ids: string[]): Promise<string> {
+  if (ids.length === 0) return "Nothing had been bound; the instances are as they were.";
+  const res = await ctx.scheduler.run("disassociate", sg, ids, deadlineOf(ctx));
+  const bad = res.filter((r) => !r.ok);
+  if (bad.length === 0) {
+    return `What this attempt had bound (${ids.length} instance(s)) was unbound again; the instances are as they were.`;
+  }
+  return (
+    `UNDO FAILED: ${list(bad.map((r) => r.instanceId).sort())} may still hold ${sg}:` +
+    bullet(describeFailures("disassociate", bad)) +
+    `\nUnbind them by hand, or run pulumi up again with adoptExisting: true to take them over.`
+  );
+}
+
+export async function createFlow(
+  ctx: OpContext,
+  n: Normalised,
+): Promise<{ id: string; outs: AttachmentOutputs; plan: CreatePlan }> {
+  const sg = n.securityGroupId;
+  const where = `${sg} in ${n.region}`;
+  const deadline = deadlineOf(ctx);
+  const views = await ctx.scheduler.lookup(n.instanceIds, deadline);
+  const plan = planCreate(sg, n.instanceIds, views);
+
+  const problems: string[] = [];
+  if (plan.missing.length > 0) {
+    problems.push(
+      `instances not found in ${n.region}: ${list(plan.missing)}. Remove them from instanceIds, or check the region.`,
+    );
+  }
+  if (plan.alreadyBound.length > 0 && !n.adoptExisting) {
+    problems.push(
+      `instances already bound to ${sg}: ${list(plan.alreadyBound)}. Pulumi cannot import dynamic resources: ` +
+        `set adoptExisting: true on this resource to take these bindings over ` +
+        `(they are then unbound when the resource is deleted), or remove the instances from instanceIds.`,
+    );
+  }
+  if (plan.overLimit.length > 0) {
+    problems.push(
+      `instances already hold the maximum of ${MAX_SGS_PER_INSTANCE} security groups: ${overLimitText(plan.overLimit)}. ` +
+        `Unbind a group from them first. ${DELETE_BEFORE_REPLACE_HINT}`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new ProviderError(`Cannot bind ${where}; nothing was changed:${bullet(problems)}`);
+  }
+
+  const results = await ctx.scheduler.run("associate", sg, plan.toBind, deadline);
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length > 0) {
+    const maybeBound = results
+      .filter((r) => r.ok || r.reason === "timeout" || r.reason === "notApplied")
+      .map((r) => r.instanceId);
+    const undone = await undo(ctx, sg, maybeBound);
+    throw new ProviderError(
+      `Cannot bind ${where}:${bullet(describeFailures("associate", failed))}\n${undone}`,
+    );
+  }
+
+  const final = await verifiedViews(ctx, results, n.instanceIds, deadline, views);
+  const obs = observe(sg, n.instanceIds, final);
+  if (obs.bound.length !== n.instanceIds.length) {
+    const lost = [...obs.unbound, ...obs.missing].sort();
+    const undone = await undo(ctx, sg, plan.toBind);
+    throw new ProviderError(
+      `Cannot bind ${where}: after the operations finished, ${list(lost)} did not hold ${sg} ` +
+        `(changed by something else meanwhile?).\n${undone}`,
+    );
+  }
+  const outs: AttachmentOutputs = {
+    securityGroupId: sg,
+    instanceIds: [...n.instanceIds],
+    region: n.region,
+    adoptExisting: n.adoptExisting,
+    priorities: obs.priorities,
+    adoptedInstanceIds: n.adoptExisting ? [...plan.alreadyBound].sort() : [],
+  };
+  return { id: newResourceId(sg, n.region), outs, plan };
+}
+
+export async function updateFlow(
+  ctx: OpContext,
+  olds: AttachmentOutputs,
+  n: Normalised,
+): Promise<{ outs: AttachmentOutputs; plan: UpdatePlan }> {
+  const sg = n.securityGroupId;
+  const where = `${sg} in ${n.region}`;
+  if (olds.securityGroupId && olds.securityGroupId !== sg) {
+    throw new ProviderError(
+      `securityGroupId cannot change in place (${olds.securityGroupId} → ${sg}); the resource must be replaced.`,
+    );
+  }
+  if (olds.region && olds.region !== n.region) {
+    throw new ProviderError(
+      `region cannot change in place (${olds.region} → ${n.region}); the resource must be replaced.`,
+    );
+  }
+  const deadline = deadlineOf(ctx);
+  const all = [...new Set([...olds.instanceIds, ...n.instanceIds])];
+  const views = await ctx.scheduler.lookup(all, deadline);
+  const plan = planUpdate(sg, olds.instanceIds, n.instanceIds, views);
+
+  const problems: string[] = [];
+  if (plan.missing.length > 0) {
+    problems.push(
+      `instances not found in ${n.region}: ${list(plan.missing)}. Remove them from instanceIds, or check the region.`,
+    );
+  }
+  if (plan.overLimit.length > 0) {
+    problems.push(
+      `instances already hold the maximum of ${MAX_SGS_PER_INSTANCE} security groups: ${overLimitText(plan.overLimit)}. ` +
+        `Unbind a group from them first.`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new ProviderError(`Cannot update the binding of ${where}; nothing was changed:${bullet(problems)}`);
+  }
+
+  const [bound, unbound] = await Promise.all([
+    ctx.scheduler.run("associate", sg, plan.toBind, deadline),
+    ctx.scheduler.run("disassociate", sg, plan.toUnbind, deadline),
+  ]);
+  const bindFailed = bound.filter((r) => !r.ok);
+  const unbindFailed = unbound.filter((r) => !r.ok);
+  if (bindFailed.length > 0 || unbindFailed.length > 0) {
+    const doneBind = bound.filter((r) => r.ok).map((r) => r.instanceId);
+    const doneUnbind = unbound.filter((r) => r.ok).map((r) => r.instanceId);
+    throw new ProviderError(
+      `The update of ${where} did not complete:` +
+        bullet([
+          ...describeFailures("associate", bindFailed).map((l) => `bind: ${l}`),
+          ...describeFailures("disassociate", unbindFailed).map((l) => `unbind: ${l}`),
+        ]) +
+        `\nDone so far: bound [${list(doneBind)}], unbound [${list(doneUnbind)}]. ` +
+        `Run pulumi up again once the cause is fixed: completed steps are skipped.`,
+    );
+  }
+
+  const final = await verifiedViews(ctx, [...bound, ...unbound], n.instanceIds, deadline, views);
+  const obs = observe(sg, n.instanceIds, final);
+  if (obs.bound.length !== n.instanceIds.length) {
+    const lost = [...obs.unbound, ...obs.missing].sort();
+    throw new ProviderError(
+      `The update of ${where} did not complete: after the operations finished, ${list(lost)} did not hold ${sg} ` +
+        `(changed by something else meanwhile?). Run pulumi up again.`,
+    );
+  }
+  const keep = new Set(n.instanceIds);
+  const adopted = new Set(olds.adoptedInstanceIds.filter((id) => keep.has(id)));
+  if (n.adoptExisting) for (const id of plan.alreadyBoundAdded) adopted.add(id);
+  return {
+    outs: {
+      securityGroupId: sg,
+      instanceIds: [...n.instanceIds],
+      region: n.region,
+      adoptExisting: n.adoptExisting,
+      priorities: obs.priorities,
+      adoptedInstanceIds: [...adopted].sort(),
+    },
+    plan,
+  };
+}
+
+export async function deleteFlow(ctx: OpContext, props: AttachmentOutputs): Promise<{ unbound: string[] }> {
+  const sg = props.securityGroupId;
+  const where = `${sg} in ${props.region}`;
+  if (!sg || props.instanceIds.length === 0) return { unbound: [] };
+  const deadline = deadlineOf(ctx);
+  const views = await ctx.scheduler.lookup(props.instanceIds, deadline);
+  const toUnbind = observe(sg, props.instanceIds, views).bound;
+  const res = await ctx.scheduler.run("disassociate", sg, toUnbind, deadline);
+  const failed = res.filter((r) => !r.ok);
+  if (failed.length > 0) {
+    const done = res.filter((r) => r.ok).map((r) => r.instanceId);
+    throw new ProviderError(
+      `Cannot unbind ${where}:${bullet(describeFailures("disassociate", failed))}\n` +
+        `Unbound so far: [${list(done)}]. The resource stays in the stack; run the command again once the cause is fixed.`,
+    );
+  }
+  if (toUnbind.length > 0) {
+    const final = await verifiedViews(ctx, res, toUnbind, deadline, null);
+    const still = observe(sg, toUnbind, final).bound;
+    if (still.length > 0) {
+      throw new ProviderError(
+        `Cannot unbind ${where}: ${list(still)} still hold ${sg} after the operations finished ` +
+          `(bound again by something else?). The resource stays in the stack; run the command again.`,
+      );
+    }
+  }
+  return { unbound: toUnbind };
+}
+
+export async function readFlow(
+  ctx: OpContext,
+  id: string,
+  props: AttachmentOutputs,
+): Promise<{ id?: string; props?: AttachmentOutputs }> {
+  const sg = props.securityGroupId;
+  if (!sg || props.instanceIds.length === 0) return {};
+  const views = await ctx.scheduler.lookup(props.instanceIds, deadlineOf(ctx));
+  const obs = observe(sg, props.instanceIds, views);
+  if (obs.bound.length === 0) return {};
+  const bound = new Set(obs.bound);
+  return {
+    id,
+    props: {
+      securityGroupId: sg,
+      instanceIds: obs.bound,
+      region: props.region,
+      adoptExisting: props.adoptExisting,
+      priorities: obs.priorities,
+      adoptedInstanceIds: props.adoptedInstanceIds.filter((x) => bound.has(x)),
+    },
+  };
+}

@@ -1,0 +1,820 @@
+// Request coalescing, per-instance sequencing, completion polling and
+// failure splitting for the three CVM calls.
+//
+// One Scheduler exists per (endpoint, credentials, region) in the process and
+// is shared by every resource the provider process serves:
+//
+// - bind/unbind work is queued per instance: the next operation on an
+//   instance starts only after the previous one's asynchronous operation has
+//   settled, so our own operations never make each other "busy";
+// - operations that are ready at the same moment for the same (action, SG) -
+//   from different resources or from one resource's many instances - wait a
+//   short gather window (plus however long the rate limiter makes them wait)
+//   and go out as ONE request of up to 100 instances;
+// - a failed request is split: the instances the error names (or, when the
+//   message names none, halves found by bisection) get their own answer, the
+//   others are re-sent;
+// - completion is observed by ONE poll loop for every waiting operation, whose
+//   DescribeInstances look-ups are coalesced with everybody else's (≤100 ids
+//   per request).
+
+import { ApiError, LOCAL_CODES } from "./errors";
+import { CvmTransport, InstanceView, toApiError } from "./api";
+import type { Ticket } from "./rate-limit";
+import { backoffDelay, classifyError, timeoutError } from "./retry";
+import type { Tuning } from "./settings";
+import { counters } from "./stats";
+
+export type OpKind = "associate" | "disassociate";
+export type LimiterName = OpKind | "describe";
+
+export const ACTION_OF: Record<LimiterName, string> = {
+  associate: "AssociateSecurityGroups",
+  disassociate: "DisassociateSecurityGroups",
+  describe: "DescribeInstances",
+};
+
+/** Why an operation ended well. */
+export type DoneNote = "applied" | "alreadyInState" | "instanceGone" | "securityGroupGone";
+/** Why an operation ended badly. */
+export type FailReason =
+  | "instanceNotFound"
+  | "securityGroupNotFound"
+  | "limitExceeded"
+  | "operationFailed"
+  | "rejected"
+  | "timeout"
+  | "notApplied";
+
+export type OpResult =
+  | { instanceId: string; ok: true; note: DoneNote; instance: InstanceView | null; requestId: string }
+  | { instanceId: string; ok: false; reason: FailReason; error: ApiError; requestId: string };
+
+// ---------------------------------------------------------------------------
+// Pure split logic
+// ---------------------------------------------------------------------------
+
+/** Instance ids named in an error message, in order, without duplicates. */
+export function instanceIdsIn(message: string): string[] {
+  const found = message.match(/ins-[a-z0-9]{8}(?![a-z0-9])/g) ?? [];
+  return [...new Set(found)];
+}
+
+export type GuiltyAction =
+  | { type: "retryBusy" }
+  | { type: "fail"; reason: FailReason }
+  | { type: "done"; note: DoneNote }
+  /** Look at the instance: if it is already as wanted, fine; otherwise fail with the error. */
+  | { type: "verify" };
+
+/** What an instance-scoped error means for the instances it concerns; null when the code is not instance-scoped. */
+export function guiltyAction(kind: OpKind, code: string): GuiltyAction | null {
+  switch (code) {
+    case "InvalidInstanceId.NotFound":
+      return kind === "associate"
+        ? { type: "fail", reason: "instanceNotFound" }
+        : { type: "done", note: "instanceGone" };
+    case "InvalidInstanceId.Malformed":
+    case "InvalidParameterValue.InstanceIdMalformed":
+      return { type: "fail", reason: "rejected" };
+    case "LimitExceeded.AssociateUSGLimitExceeded":
+      return { type: "fail", reason: "limitExceeded" };
+    case "OperationDenied.InstanceOperationInProgress":
+    case "MutexOperation.TaskRunning":
+      return { type: "retryBusy" };
+    case "FailedOperation.SecurityGroupActionFailed":
+      // Associating a group already bound / disassociating one not bound may
+      // be refused with this code: the instance is then already as we want.
+      return { type: "verify" };
+  }
+  if (code.startsWith("UnsupportedOperation")) return { type: "fail", reason: "rejected" };
+  return null;
+}
+
+export type BatchPlan =
+  | { type: "retry"; cls: "throttling" | "transient" | "busy" }
+  | { type: "all"; action: GuiltyAction }
+  | { type: "blame"; guilty: string[]; innocent: string[]; action: GuiltyAction }
+  | { type: "bisect"; halves: [string[], string[]] };
+
+export function bisect<T>(items: T[]): [T[], T[]] {
+  const mid = Math.ceil(items.length / 2);
+  return [items.slice(0, mid), items.slice(mid)];
+}
+
+/**
+ * Decides what to do with a failed batch request. The API rejects a request
+ * as a whole, so instances not concerned by the error were not touched and can
+ * be sent again.
+ */
+export function planBatchError(kind: OpKind, ids: string[], err: ApiError): BatchPlan {
+  const code = err.code;
+  if (code === "InvalidSecurityGroupId.NotFound") {
+    return {
+      type: "all",
+      action:
+        kind === "disassociate"
+          ? { type: "done", note: "securityGroupGone" }
+          : { type: "fail", reason: "securityGroupNotFound" },
+    };
+  }
+  const cls = classifyError(err);
+  if (cls === "throttling" || cls === "transient") return { type: "retry", cls };
+  if (code === "InvalidParameterValue.LimitExceeded" && ids.length > 1) {
+    return { type: "bisect", halves: bisect(ids) };
+  }
+  const action = guiltyAction(kind, code);
+  if (action) {
+    const inBatch = new Set(ids);
+    const named = instanceIdsIn(err.apiMessage).filter((id) => inBatch.has(id));
+    if (named.length > 0) {
+      const guilty = new Set(named);
+      return { type: "blame", guilty: named, innocent: ids.filter((id) => !guilty.has(id)), action };
+    }
+    if (ids.length === 1) return { type: "all", action };
+    // An identical job is running: the whole request is concerned.
+    if (code === "MutexOperation.TaskRunning") return { type: "retry", cls: "busy" };
+    return { type: "bisect", halves: bisect(ids) };
+  }
+  if (cls === "busy") return { type: "retry", cls: "busy" };
+  return { type: "all", action: { type: "fail", reason: "rejected" } };
+}
+
+/**
+ * Judges one waiting operation from a DescribeInstances view.
+ * - "wait": not settled yet;
+ * - "done"/"fail": settled;
+ * - "lost": the instance is idle, not in the wanted state, and our RequestId is
+ *   not (or no longer) the latest operation: the request may have been lost.
+ */
+export type Verdict =
+  | { type: "wait" }
+  | { type: "done"; note: DoneNote }
+  | { type: "fail"; reason: FailReason; message: string }
+  | { type: "lost" };
+
+export function judge(
+  kind: OpKind,
+  securityGroupId: string,
+  requestId: string,
+  view: InstanceView | null,
+  verifying: boolean,
+): Verdict {
+  if (!view) {
+    return kind === "associate"
+      ? { type: "fail", reason: "instanceNotFound", message: "the instance no longer exists" }
+      : { type: "done", note: "instanceGone" };
+  }
+  const holds = view.securityGroupIds.includes(securityGroupId);
+  const wanted = kind === "associate" ? holds : !holds;
+  const ours = requestId !== "" && view.latestOperationRequestId === requestId;
+  const state = view.latestOperationState;
+  if (ours) {
+    if (state === "OPERATING") return { type: "wait" };
+    if (state === "FAILED") {
+      return {
+        type: "fail",
+        reason: "operationFailed",
+        message: view.latestOperationErrorMsg || "the asynchronous operation ended in FAILED",
+      };
+    }
+    if (wanted) return { type: "done", note: "applied" };
+    return {
+      type: "fail",
+      reason: "notApplied",
+      message:
+        `the operation reported ${state || "completion"} but the instance ` +
+        (kind === "associate" ? "does not hold" : "still holds") +
+        ` ${securityGroupId}; something else changed it meanwhile`,
+    };
+  }
+  if (state === "OPERATING") return { type: "wait" };
+  if (wanted) return { type: "done", note: verifying || requestId === "" ? "alreadyInState" : "applied" };
+  if (verifying) return { type: "fail", reason: "rejected", message: "" };
+  return { type: "lost" };
+}
+
+// ---------------------------------------------------------------------------
+// The scheduler
+// ---------------------------------------------------------------------------
+
+interface Item {
+  kind: OpKind;
+  sg: string;
+  id: string;
+  deadline: number;
+  resolve: (r: OpResult) => void;
+  phase: "queued" | "ready" | "sending" | "waiting" | "done";
+  notBefore: number;
+  transientFailures: number;
+  busyAttempts: number;
+  throttleAttempts: number;
+  reissues: number;
+  requestId: string;
+  verifyError: ApiError | null;
+  mismatchSince: number | null;
+  lastError: ApiError | null;
+  timer: NodeJS.Timeout | null;
+}
+
+interface Batch {
+  kind: OpKind;
+  sg: string;
+  items: Item[];
+  flushing: boolean;
+}
+
+interface LookupRecord {
+  pending: Set<string>;
+  result: Map<string, InstanceView | null>;
+  resolve: (m: Map<string, InstanceView | null>) => void;
+  reject: (e: unknown) => void;
+  settled: boolean;
+  deadline: number;
+}
+
+/** The part of RateLimiter the scheduler uses. */
+export interface LimiterLike {
+  acquire(): Promise<Ticket>;
+  penalize(ms: number): void;
+}
+
+export interface SchedulerDeps {
+  transport: CvmTransport;
+  tuning: () => Tuning;
+  limiter: (name: LimiterName) => LimiterLike;
+  now?: () => number;
+  random?: () => number;
+}
+
+const MAX_REISSUES = 2;
+
+export class Scheduler {
+  private readonly queues = new Map<string, Item[]>();
+  private readonly batches = new Map<string, Batch>();
+  private readonly waiting = new Set<Item>();
+  private pollTimer: NodeJS.Timeout | null = null;
+  private polling = false;
+  private readonly lookupWaiters = new Map<string, LookupRecord[]>();
+  private lookupFlushScheduled = false;
+  private inflightLookups = 0;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+  }
+
+  private get tuning(): Tuning {
+    return this.deps.tuning();
+  }
+
+  /** True when nothing is queued, in flight or being polled. */
+  idle(): boolean {
+    return (
+      this.queues.size === 0 &&
+      this.waiting.size === 0 &&
+      this.lookupWaiters.size === 0 &&
+      this.inflightLookups === 0 &&
+      !this.lookupFlushScheduled
+    );
+  }
+
+  /**
+   * Binds (associate) or unbinds (disassociate) `sg` on every instance and
+   * resolves with one result per distinct instance id once each has settled.
+   * Never rejects: failures are per-instance results.
+   */
+  run(kind: OpKind, sg: string, instanceIds: string[], deadline: number): Promise<OpResult[]> {
+    const ids = [...new Set(instanceIds)];
+    return Promise.all(
+      ids.map(
+        (id) =>
+          new Promise<OpResult>((resolve) => {
+            const item: Item = {
+              kind,
+              sg,
+              id,
+              deadline,
+              resolve,
+              phase: "queued",
+              notBefore: 0,
+              transientFailures: 0,
+              busyAttempts: 0,
+              throttleAttempts: 0,
+              reissues: 0,
+              requestId: "",
+              verifyError: null,
+              mismatchSince: null,
+              lastError: null,
+              timer: null,
+            };
+            const q = this.queues.get(id);
+            if (q) {
+              q.push(item);
+            } else {
+              this.queues.set(id, [item]);
+              this.activate(item);
+            }
+          }),
+      ),
+    );
+  }
+
+  /**
+   * Looks instances up (coalesced with every other look-up and poll, ≤100 ids
+   * per request). Absent instances map to null. Rejects on a non-retryable
+   * error or when retries run past the deadline.
+   */
+  lookup(instanceIds: string[], deadline?: number): Promise<Map<string, InstanceView | null>> {
+    const ids = [...new Set(instanceIds)];
+    if (ids.length === 0) return Promise.resolve(new Map());
+    return new Promise((resolve, reject) => {
+      const rec: LookupRecord = {
+        pending: new Set(ids),
+        result: new Map(),
+        resolve,
+        reject,
+        settled: false,
+        deadline: deadline ?? this.now() + this.tuning.operationTimeoutMs,
+      };
+      for (const id of ids) {
+        const list = this.lookupWaiters.get(id);
+        if (list) list.push(rec);
+        else this.lookupWaiters.set(id, [rec]);
+      }
+      this.scheduleLookupFlush(this.tuning.gatherWindowMs);
+    });
+  }
+
+  // ---- per-instance queue -------------------------------------------------
+
+  private finish(item: Item, result: OpResult): void {
+    if (item.phase === "done") return;
+    item.phase = "done";
+    if (item.timer) clearTimeout(item.timer);
+    item.timer = null;
+    this.waiting.delete(item);
+    const q = this.queues.get(item.id);
+    if (q) {
+      const idx = q.indexOf(item);
+      if (idx >= 0) q.splice(idx, 1);
+      if (q.length === 0) this.queues.delete(item.id);
+      else if (idx === 0) this.activate(q[0]);
+    }
+    item.resolve(result);
+  }
+
+  private fail(item: Item, reason: FailReason, error: ApiError): void {
+    this.finish(item, { instanceId: item.id, ok: false, reason, error, requestId: item.requestId });
+  }
+
+  private done(item: Item, note: DoneNote, instance: InstanceView | null): void {
+    this.finish(item, { instanceId: item.id, ok: true, note, instance, requestId: item.requestId });
+  }
+
+  private timeout(item: Item): void {
+    const err = timeoutError(item.lastError);
+    this.fail(item, "timeout", err);
+  }
+
+  /** The item is at the head of its instance queue: get it sent (after its backoff). */
+  private activate(item: Item): void {
+    if (item.phase === "done") return;
+    const now = this.now();
+    if (now >= item.deadline || item.notBefore >= item.deadline) {
+      this.timeout(item);
+      return;
+    }
+    item.phase = "queued";
+    if (item.notBefore > now) {
+      item.timer = setTimeout(() => {
+        item.timer = null;
+        this.joinBatch(item);
+      }, item.notBefore - now);
+    } else {
+      this.joinBatch(item);
+    }
+  }
+
+  private joinBatch(item: Item): void {
+    if (item.phase === "done") return;
+    if (this.now() >= item.deadline) {
+      this.timeout(item);
+      return;
+    }
+    const key = `${item.kind}|${item.sg}`;
+    let batch = this.batches.get(key);
+    if (!batch) {
+      batch = { kind: item.kind, sg: item.sg, items: [], flushing: false };
+      this.batches.set(key, batch);
+    }
+    item.phase = "ready";
+    batch.items.push(item);
+    this.scheduleFlush(batch, this.tuning.gatherWindowMs);
+  }
+
+  private scheduleFlush(batch: Batch, delay: number): void {
+    if (batch.flushing) return;
+    batch.flushing = true;
+    setTimeout(() => void this.flush(batch), delay);
+  }
+
+  private async flush(batch: Batch): Promise<void> {
+    const ticket = await this.deps.limiter(batch.kind).acquire();
+    const take: Item[] = [];
+    const max = this.tuning.maxBatchSize;
+    while (batch.items.length > 0 && take.length < max) {
+      const it = batch.items.shift()!;
+      if (it.phase !== "ready") continue;
+      if (this.now() >= it.deadline) this.timeout(it);
+      else take.push(it);
+    }
+    batch.flushing = false;
+    if (batch.items.length > 0) this.scheduleFlush(batch, 0);
+    else if (this.batches.get(`${batch.kind}|${batch.sg}`) === batch)
+      this.batches.delete(`${batch.kind}|${batch.sg}`);
+    if (take.length === 0) {
+      ticket.cancel();
+      return;
+    }
+    await this.send(batch.kind, batch.sg, take, ticket);
+  }
+
+  /** Sends a fixed group (a bisection half) as its own request. */
+  private async sendGroup(kind: OpKind, sg: string, items: Item[]): Promise<void> {
+    const ticket = await this.deps.limiter(kind).acquire();
+    const live: Item[] = [];
+    for (const it of items) {
+      if (it.phase === "done") continue;
+      if (this.now() >= it.deadline) this.timeout(it);
+      else live.push(it);
+    }
+    if (live.length === 0) {
+      ticket.cancel();
+      return;
+    }
+    await this.send(kind, sg, live, ticket);
+  }
+
+  private async send(kind: OpKind, sg: string, items: Item[], ticket: Ticket): Promise<void> {
+    const ids = items.map((i) => i.id);
+    for (const it of items) it.phase = "sending";
+    let requestId: string;
+    try {
+      requestId =
+        kind === "associate"
+          ? await this.deps.transport.associate(sg, ids)
+          : await this.deps.transport.disassociate(sg, ids);
+    } catch (e) {
+      ticket.done();
+      try {
+        this.handleBatchError(kind, sg, items, toApiError(ACTION_OF[kind], e));
+      } catch (bug) {
+        const err = toApiError(ACTION_OF[kind], bug);
+        for (const it of items) this.fail(it, "rejected", err);
+      }
+      return;
+    }
+    ticket.done();
+    for (const it of items) {
+      it.requestId = requestId;
+      it.verifyError = null;
+      it.mismatchSince = null;
+      this.startWaiting(it);
+    }
+  }
+
+  private requeue(items: Item[], delay: number): void {
+    const at = this.now() + delay;
+    for (const it of items) {
+      if (it.phase === "done") continue;
+      counters.retry();
+      it.notBefore = at;
+      this.activate(it);
+    }
+  }
+
+  private handleBatchError(kind: OpKind, sg: string, items: Item[], err: ApiError): void {
+    const t = this.tuning;
+    for (const it of items) it.lastError = err;
+    const plan = planBatchError(
+      kind,
+      items.map((i) => i.id),
+      err,
+    );
+    const byId = new Map(items.map((i) => [i.id, i] as const));
+    switch (plan.type) {
+      case "retry": {
+        let attempt = 0;
+        const retrying: Item[] = [];
+        for (const it of items) {
+          if (plan.cls === "transient") {
+            it.transientFailures++;
+            if (it.transientFailures >= t.maxTransientAttempts) {
+              this.fail(it, "rejected", err);
+              continue;
+            }
+            attempt = Math.max(attempt, it.transientFailures - 1);
+          } else if (plan.cls === "throttling") {
+            attempt = Math.max(attempt, it.throttleAttempts++);
+          } else {
+            attempt = Math.max(attempt, it.busyAttempts++);
+          }
+          retrying.push(it);
+        }
+        const delay = Math.max(
+          plan.cls === "throttling" ? t.retryBaseDelayMs : 0,
+          backoffDelay(
+            attempt,
+            { baseDelayMs: t.retryBaseDelayMs, maxDelayMs: t.retryMaxDelayMs },
+            this.random,
+          ),
+        );
+        if (plan.cls === "throttling") this.deps.limiter(kind).penalize(delay);
+        this.requeue(retrying, delay);
+        return;
+      }
+      case "all":
+        this.apply(items, plan.action, err);
+        return;
+      case "blame": {
+        counters.split();
+        this.apply(
+          plan.guilty.map((id) => byId.get(id)!),
+          plan.action,
+          err,
+        );
+        this.requeue(
+          plan.innocent.map((id) => byId.get(id)!),
+          0,
+        );
+        return;
+      }
+      case "bisect": {
+        counters.split();
+        for (const half of plan.halves) {
+          if (half.length === 0) continue;
+          const group = half.map((id) => byId.get(id)!);
+          for (let i = 0; i < group.length; i++) counters.retry();
+          void this.sendGroup(kind, sg, group);
+        }
+        return;
+      }
+    }
+  }
+
+  private apply(items: Item[], action: GuiltyAction, err: ApiError): void {
+    switch (action.type) {
+      case "fail":
+        for (const it of items) this.fail(it, action.reason, err);
+        return;
+      case "done":
+        for (const it of items) this.done(it, action.note, null);
+        return;
+      case "verify":
+        for (const it of items) {
+          it.requestId = "";
+          it.verifyError = err;
+          it.mismatchSince = null;
+          this.startWaiting(it);
+        }
+        return;
+      case "retryBusy": {
+        const t = this.tuning;
+        let attempt = 0;
+        for (const it of items) attempt = Math.max(attempt, it.busyAttempts++);
+        const delay = Math.max(
+          t.retryBaseDelayMs,
+          backoffDelay(
+            attempt,
+            { baseDelayMs: t.retryBaseDelayMs, maxDelayMs: t.retryMaxDelayMs },
+            this.random,
+          ),
+        );
+        this.requeue(items, delay);
+        return;
+      }
+    }
+  }
+
+  // ---- completion polling -------------------------------------------------
+
+  private startWaiting(item: Item): void {
+    if (item.phase === "done") return;
+    item.phase = "waiting";
+    this.waiting.add(item);
+    this.ensurePoller();
+  }
+
+  private ensurePoller(): void {
+    if (this.polling || this.pollTimer) return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null;
+      void this.pollOnce();
+    }, this.tuning.pollIntervalMs);
+  }
+
+  private async pollOnce(): Promise<void> {
+    const items = [...this.waiting];
+    if (items.length === 0) return;
+    this.polling = true;
+    counters.poll();
+    try {
+      const ids = [...new Set(items.map((i) => i.id))];
+      let views: Map<string, InstanceView | null> | null = null;
+      try {
+        views = await this.lookup(ids, Math.max(...items.map((i) => i.deadline)));
+      } catch (e) {
+        const err = toApiError("DescribeInstances", e);
+        if (classifyError(err) === "fatal" && err.code !== LOCAL_CODES.timeout) {
+          for (const it of items) if (this.waiting.has(it)) this.fail(it, "rejected", err);
+        } else {
+          for (const it of items) it.lastError = err;
+        }
+      }
+      if (views) {
+        for (const it of items) {
+          if (!this.waiting.has(it)) continue;
+          this.evaluate(it, views.get(it.id) ?? null);
+        }
+      }
+      const now = this.now();
+      for (const it of [...this.waiting]) if (now >= it.deadline) this.timeout(it);
+    } catch (bug) {
+      // Never let an unexpected error escape a timer callback (it would crash
+      // the provider process): fail what was being polled instead.
+      const err = toApiError("DescribeInstances", bug);
+      for (const it of items) if (this.waiting.has(it)) this.fail(it, "rejected", err);
+    } finally {
+      this.polling = false;
+      if (this.waiting.size > 0) this.ensurePoller();
+    }
+  }
+
+  private evaluate(it: Item, view: InstanceView | null): void {
+    const v = judge(it.kind, it.sg, it.requestId, view, it.verifyError !== null);
+    switch (v.type) {
+      case "wait":
+        it.mismatchSince = null;
+        return;
+      case "done":
+        this.done(it, v.note, view);
+        return;
+      case "fail": {
+        if (v.reason === "rejected" && it.verifyError) {
+          this.fail(it, "rejected", it.verifyError);
+          return;
+        }
+        const code =
+          v.reason === "operationFailed"
+            ? LOCAL_CODES.operationFailed
+            : v.reason === "instanceNotFound"
+              ? "InvalidInstanceId.NotFound"
+              : LOCAL_CODES.notApplied;
+        this.fail(
+          it,
+          v.reason,
+          new ApiError({
+            action: ACTION_OF[it.kind],
+            code,
+            // LatestOperationErrorMsg as is; our own texts name the instance.
+            message: v.reason === "operationFailed" ? v.message : `${it.id}: ${v.message}`,
+            requestId: it.requestId,
+          }),
+        );
+        return;
+      }
+      case "lost": {
+        const now = this.now();
+        if (it.mismatchSince === null) it.mismatchSince = now;
+        if (now - it.mismatchSince < this.tuning.lostOperationGraceMs) return;
+        const err = new ApiError({
+          action: ACTION_OF[it.kind],
+          code: LOCAL_CODES.notApplied,
+          message: `${it.id}: the accepted request never took effect`,
+          requestId: it.requestId,
+        });
+        it.lastError = err;
+        if (it.reissues >= MAX_REISSUES) {
+          this.fail(it, "notApplied", err);
+          return;
+        }
+        it.reissues++;
+        this.waiting.delete(it);
+        it.requestId = "";
+        it.mismatchSince = null;
+        this.requeue([it], 0);
+        return;
+      }
+    }
+  }
+
+  // ---- coalesced DescribeInstances -----------------------------------------
+
+  private scheduleLookupFlush(delay: number): void {
+    if (this.lookupFlushScheduled) return;
+    this.lookupFlushScheduled = true;
+    setTimeout(() => void this.flushLookups(), delay);
+  }
+
+  private async flushLookups(): Promise<void> {
+    const limiter = this.deps.limiter("describe");
+    const ticket = await limiter.acquire();
+    const max = this.tuning.maxBatchSize;
+    const chunk = new Map<string, LookupRecord[]>();
+    for (const [id, recs] of [...this.lookupWaiters]) {
+      const live = recs.filter((r) => !r.settled);
+      if (live.length === 0) {
+        this.lookupWaiters.delete(id);
+        continue;
+      }
+      if (chunk.size >= max) break;
+      chunk.set(id, live);
+      this.lookupWaiters.delete(id);
+    }
+    this.lookupFlushScheduled = false;
+    if (this.lookupWaiters.size > 0) this.scheduleLookupFlush(0);
+    if (chunk.size === 0) {
+      ticket.cancel();
+      return;
+    }
+    this.inflightLookups++;
+    try {
+      await this.runDescribe(chunk, ticket, limiter);
+    } catch (bug) {
+      const err = toApiError("DescribeInstances", bug);
+      for (const list of chunk.values()) {
+        for (const r of list) {
+          if (r.settled) continue;
+          r.settled = true;
+          r.reject(err);
+        }
+      }
+    } finally {
+      this.inflightLookups--;
+    }
+  }
+
+  private async runDescribe(
+    chunk: Map<string, LookupRecord[]>,
+    ticket: Ticket,
+    limiter: LimiterLike,
+  ): Promise<void> {
+    const ids = [...chunk.keys()];
+    const recs = new Set<LookupRecord>();
+    for (const list of chunk.values()) for (const r of list) recs.add(r);
+    const deadline = Math.max(...[...recs].map((r) => r.deadline));
+    const t = this.tuning;
+    let transientFailures = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const views = await this.deps.transport.describe(ids);
+        ticket.done();
+        const byId = new Map(views.map((v) => [v.instanceId, v] as const));
+        for (const [id, list] of chunk) {
+          const v = byId.get(id) ?? null;
+          for (const r of list) {
+            if (r.settled) continue;
+            r.result.set(id, v);
+            r.pending.delete(id);
+            if (r.pending.size === 0) {
+              r.settled = true;
+              r.resolve(r.result);
+            }
+          }
+        }
+        return;
+      } catch (e) {
+        ticket.done();
+        const err = toApiError("DescribeInstances", e);
+        const cls = classifyError(err);
+        let giveUp: ApiError | null = null;
+        if (cls === "fatal") giveUp = err;
+        else if (cls === "transient" && ++transientFailures >= t.maxTransientAttempts) giveUp = err;
+        const delay = Math.max(
+          cls === "throttling" || cls === "busy" ? t.retryBaseDelayMs : 0,
+          backoffDelay(
+            attempt,
+            { baseDelayMs: t.retryBaseDelayMs, maxDelayMs: t.retryMaxDelayMs },
+            this.random,
+          ),
+        );
+        if (!giveUp && this.now() + delay >= deadline) giveUp = timeoutError(err);
+        if (giveUp) {
+          for (const r of recs) {
+            if (r.settled) continue;
+            r.settled = true;
+            r.reject(giveUp);
+          }
+          return;
+        }
+        if (cls === "throttling") limiter.penalize(delay);
+        counters.retry();
+        await new Promise((r) => setTimeout(r, delay));
+        ticket = await limiter.acquire();
+      }
+    }
+  }
+}

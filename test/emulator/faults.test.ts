@@ -1,0 +1,139 @@
+import type { RunningEmulator } from "../../emulator";
+import { cvmClient, NO_RATE_LIMITS, raw, REGION, sdkError, start } from "./helpers";
+
+let emu: RunningEmulator;
+let client: any;
+beforeAll(async () => {
+  emu = await start({ operationLatencyMs: 30, rateLimits: NO_RATE_LIMITS });
+  client = cvmClient(emu, { timeoutS: 5 });
+});
+afterAll(() => emu.stop());
+beforeEach(() => emu.control.reset());
+
+const associate = (ids: string[], sg = "sg-web00001") =>
+  client.AssociateSecurityGroups({ SecurityGroupIds: [sg], InstanceIds: ids });
+
+test("error fault with count: the next N matching calls fail, then it is gone; other actions unaffected", async () => {
+  const { id } = await emu.control.addFault({
+    kind: "error",
+    action: "AssociateSecurityGroups",
+    code: "RequestLimitExceeded",
+    count: 2,
+  });
+  expect(id).toEqual(expect.any(String));
+  expect((await emu.control.faults())[0]).toMatchObject({ id, remaining: 2 });
+  expect((await client.DescribeInstances({ Limit: 1 })).TotalCount).toBe(30);
+  expect((await sdkError(associate(["ins-run00001"]))).code).toBe("RequestLimitExceeded");
+  expect((await sdkError(associate(["ins-run00001"]))).code).toBe("RequestLimitExceeded");
+  await associate(["ins-run00001"]);
+  expect(await emu.control.faults()).toEqual([]);
+  const calls = await emu.control.calls();
+  expect(calls.map((c) => c.fault ?? "-")).toEqual(["-", "error", "error", "-"]);
+});
+
+test("faults apply before business logic: a faulted Associate changes nothing", async () => {
+  await emu.control.addFault({ kind: "error", code: "InternalError", count: 1 });
+  expect((await sdkError(associate(["ins-run00002"]))).code).toBe("InternalError");
+  await emu.control.waitIdle();
+  expect((await emu.control.bindings(REGION))["ins-run00002"]).toEqual(["sg-base0001"]);
+});
+
+test("probability 0 never fires, probability 1 always; a fault without count persists until removed", async () => {
+  await emu.control.addFault({ kind: "error", code: "ServiceUnavailable", probability: 0 });
+  for (let i = 0; i < 5; i++) await client.DescribeInstances({ Limit: 1 });
+  await emu.control.clearFaults();
+  const { id } = await emu.control.addFault({
+    kind: "error",
+    action: "DescribeInstances",
+    code: "ResourceUnavailable",
+  });
+  for (let i = 0; i < 3; i++)
+    expect((await sdkError(client.DescribeInstances({}))).code).toBe("ResourceUnavailable");
+  await emu.control.removeFault(id);
+  expect((await client.DescribeInstances({ Limit: 1 })).TotalCount).toBe(30);
+});
+
+test("http fault: non-200 reply, the SDK reports httpCode and no business code", async () => {
+  await emu.control.addFault({ kind: "http", status: 503, count: 1 });
+  const e = await sdkError(client.DescribeInstances({}));
+  expect(e.httpCode).toBe(503);
+  expect(e.code).toBeUndefined();
+  const calls = await emu.control.calls();
+  expect(calls[0]).toMatchObject({ httpStatus: 503, errorCode: "HTTP_503", fault: "http" });
+  expect((await emu.control.counters()).byAction.DescribeInstances.errors).toEqual({ HTTP_503: 1 });
+});
+
+test("drop fault: the connection closes without a reply; nothing was applied", async () => {
+  await emu.control.addFault({ kind: "drop", action: "AssociateSecurityGroups", count: 1 });
+  const e = await sdkError(associate(["ins-run00003"]));
+  expect(e.code).toBeUndefined();
+  expect(e.message).toMatch(/socket hang up|ECONNRESET|network/i);
+  await emu.control.waitIdle();
+  expect((await emu.control.bindings(REGION))["ins-run00003"]).toEqual(["sg-base0001"]);
+  expect((await emu.control.calls())[0]).toMatchObject({ httpStatus: 0, errorCode: "DROPPED" });
+});
+
+test("drop fault with afterCommit: the client sees a network error but the change happened", async () => {
+  await emu.control.addFault({
+    kind: "drop",
+    action: "AssociateSecurityGroups",
+    count: 1,
+    afterCommit: true,
+  });
+  await sdkError(associate(["ins-run00004"]));
+  await emu.control.waitIdle();
+  expect((await emu.control.bindings(REGION))["ins-run00004"]).toEqual(["sg-base0001", "sg-web00001"]);
+});
+
+test("latency fault delays the reply", async () => {
+  await emu.control.addFault({ kind: "latency", ms: 250, action: "DescribeInstances" });
+  const t0 = Date.now();
+  await client.DescribeInstances({ Limit: 1 });
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(240);
+  // the fault is limited to DescribeInstances
+  expect(await emu.control.faults()).toEqual([
+    expect.objectContaining({ kind: "latency", action: "DescribeInstances", remaining: null }),
+  ]);
+});
+
+test("transient fault: a random mix of retryable failures, each well-formed", async () => {
+  await emu.control.addFault({ kind: "transient", probability: 1, action: "AssociateSecurityGroups" });
+  const seen = new Set<string>();
+  for (let i = 0; i < 40; i++) {
+    const e = await sdkError(associate(["ins-run00006"]));
+    seen.add(e.code ?? (e.httpCode ? "5xx" : "network"));
+  }
+  for (const s of seen) {
+    expect([
+      "RequestLimitExceeded",
+      "OperationDenied.InstanceOperationInProgress",
+      "MutexOperation.TaskRunning",
+      "5xx",
+      "network",
+    ]).toContain(s);
+  }
+  expect(seen.size).toBeGreaterThanOrEqual(3);
+  expect((await emu.control.bindings(REGION))["ins-run00006"]).toEqual(["sg-base0001"]);
+});
+
+test("invalid faults are rejected with HTTP 400; reset clears faults", async () => {
+  await expect(emu.control.addFault({ kind: "explode" } as any)).rejects.toThrow(/400/);
+  await expect(emu.control.addFault({ kind: "http", status: 200 })).rejects.toThrow(/status/);
+  await expect(emu.control.addFault({ kind: "transient" } as any)).rejects.toThrow(/probability/);
+  await expect(emu.control.addFault({ kind: "error", code: "X", count: 0 })).rejects.toThrow(/count/);
+  await emu.control.addFault({ kind: "error", code: "InternalError" });
+  await emu.control.reset();
+  expect(await emu.control.faults()).toEqual([]);
+});
+
+test("an injected HTTP status reply still carries a JSON envelope", async () => {
+  await emu.control.addFault({ kind: "http", status: 502, count: 1 });
+  const r = await raw(emu, {
+    headers: { "Content-Type": "application/json", "X-TC-Action": "DescribeInstances" },
+    body: "{}",
+  });
+  // authentication comes first: the unsigned request is rejected before faults apply
+  expect(r.status).toBe(200);
+  expect(r.json.Response.Error.Code).toBe("MissingParameter");
+  expect((await emu.control.faults())[0].remaining).toBe(1);
+});

@@ -1,0 +1,176 @@
+// Shared set-up of the integration suites: a real emulator in-process, the
+// official SDK over HTTP, `implementation.*` called directly.
+
+import { startEmulator, type RunningEmulator, type Seed } from "../../emulator/index";
+import { implementation, resetForTests } from "../../provider/impl/index";
+import type { AttachmentOutputs } from "../../provider/types";
+
+export const REGION = "ap-guangzhou";
+export const SECRET_ID = "AKIDINTEGRATIONTEST00000000000000";
+/** Fake secrets: must never appear in any error, output or log line. */
+export const SECRET_KEY = "FAKE-SECRET-KEY-integration-5f3b9c2e71d04a8b";
+export const TOKEN = "FAKE-SESSION-TOKEN-integration-9d8c7b6a5f4e";
+
+export const sg = (n: number) => `sg-${String(n).padStart(8, "0")}`;
+export const ins = (n: number) => `ins-${String(n).padStart(8, "0")}`;
+
+/** A world of `instances` instances (ins-00000001...) holding `base` (sg-00000099) and SGs sg-00000001..sgs. */
+export function makeSeed(
+  opts: { instances?: number; sgs?: number; extra?: Record<string, string[]> } = {},
+): Seed {
+  const n = opts.instances ?? 10;
+  const groups = opts.sgs ?? 10;
+  const securityGroups = [{ id: sg(99), name: "base" }];
+  for (let i = 1; i <= groups; i++) securityGroups.push({ id: sg(i), name: `g${i}` });
+  const instances = [];
+  for (let i = 1; i <= n; i++) {
+    const id = ins(i);
+    instances.push({
+      id,
+      zone: `${REGION}-3`,
+      state: "RUNNING",
+      securityGroupIds: opts.extra?.[id] ?? [sg(99)],
+    });
+  }
+  return {
+    credentials: [{ secretId: SECRET_ID, secretKey: SECRET_KEY, token: TOKEN }],
+    regions: {
+      [REGION]: { securityGroups, instances },
+      "ap-shanghai": {
+        securityGroups: [{ id: "sg-sh000001", name: "sh" }],
+        instances: [{ id: "ins-sh000001", zone: "ap-shanghai-2", state: "RUNNING", securityGroupIds: [] }],
+      },
+    },
+  };
+}
+
+const TUNING_ENV: Record<string, string> = {
+  SGATTACH_POLL_INTERVAL_MS: "15",
+  SGATTACH_GATHER_WINDOW_MS: "10",
+  SGATTACH_RETRY_BASE_DELAY_MS: "10",
+  SGATTACH_RETRY_MAX_DELAY_MS: "120",
+  SGATTACH_OPERATION_TIMEOUT_MS: "20000",
+  SGATTACH_LOST_OPERATION_GRACE_MS: "400",
+  SGATTACH_REQUEST_TIMEOUT_MS: "5000",
+};
+
+const ENV_KEYS = [
+  "TENCENTCLOUD_SECRET_ID",
+  "TENCENTCLOUD_SECRET_KEY",
+  "TENCENTCLOUD_SECURITY_TOKEN",
+  "TENCENTCLOUD_SESSION_TOKEN",
+  "TENCENTCLOUD_REGION",
+  "TENCENTCLOUD_CVM_ENDPOINT",
+  "TENCENTCLOUD_SKIP_CVM_ROLE",
+  "SGATTACH_STATS_FILE",
+  "http_proxy",
+  "HTTP_PROXY",
+  "https_proxy",
+  "HTTPS_PROXY",
+  ...Object.keys(TUNING_ENV),
+];
+
+export interface Harness {
+  emu: RunningEmulator;
+  seed: Seed;
+  /** Restores the seed, clears faults/calls, forgets provider state. */
+  reset(seed?: Seed): Promise<void>;
+  stop(): Promise<void>;
+  bindings(): Promise<Record<string, string[]>>;
+}
+
+export async function startHarness(
+  opts: { seed?: Seed; operationLatencyMs?: number; env?: Record<string, string> } = {},
+): Promise<Harness> {
+  const saved: Record<string, string | undefined> = {};
+  for (const k of ENV_KEYS) saved[k] = process.env[k];
+  const seed = opts.seed ?? makeSeed();
+  const emu = await startEmulator({
+    port: 0,
+    seed,
+    operationLatencyMs: opts.operationLatencyMs ?? 30,
+  });
+  for (const k of ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "SGATTACH_STATS_FILE"])
+    delete process.env[k];
+  Object.assign(process.env, {
+    TENCENTCLOUD_SECRET_ID: SECRET_ID,
+    TENCENTCLOUD_SECRET_KEY: SECRET_KEY,
+    TENCENTCLOUD_SECURITY_TOKEN: TOKEN,
+    TENCENTCLOUD_REGION: REGION,
+    TENCENTCLOUD_CVM_ENDPOINT: emu.url,
+    TENCENTCLOUD_SKIP_CVM_ROLE: "true",
+    ...TUNING_ENV,
+    ...(opts.env ?? {}),
+  });
+  resetForTests();
+  let current = seed;
+  return {
+    emu,
+    seed,
+    async reset(s?: Seed) {
+      current = s ?? seed;
+      await emu.control.clearFaults();
+      await emu.control.reset(current);
+      resetForTests();
+    },
+    async stop() {
+      resetForTests();
+      await emu.stop();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    },
+    bindings: () => emu.control.bindings(REGION),
+  };
+}
+
+/** Runs `fn`, expects it to throw, returns the message; asserts no secret leaks. */
+export async function errorOf(fn: () => Promise<unknown>): Promise<string> {
+  let message: string | undefined;
+  try {
+    await fn();
+  } catch (e) {
+    message = (e as Error).message;
+    const stack = (e as Error).stack ?? "";
+    for (const s of [SECRET_KEY, TOKEN]) {
+      if (message.includes(s) || stack.includes(s)) throw new Error(`secret leaked in error: ${message}`);
+    }
+  }
+  if (message === undefined) throw new Error("expected an error, got success");
+  return message;
+}
+
+export function assertNoSecret(value: unknown): void {
+  const text = JSON.stringify(value) ?? "";
+  for (const s of [SECRET_KEY, TOKEN]) {
+    if (text.includes(s)) throw new Error("secret leaked in output");
+  }
+}
+
+export async function create(
+  securityGroupId: string,
+  instanceIds: string[],
+  extra: Record<string, unknown> = {},
+): Promise<{ id: string; outs: AttachmentOutputs }> {
+  const checked = await implementation.check({}, { securityGroupId, instanceIds, ...extra });
+  if (checked.failures && checked.failures.length) {
+    throw new Error(`check failed: ${JSON.stringify(checked.failures)}`);
+  }
+  const r = await implementation.create(checked.inputs);
+  assertNoSecret(r);
+  return r;
+}
+
+/** Only our own Associate/Disassociate calls since `seq`. */
+export async function bindingCalls(emu: RunningEmulator, sinceSeq = 0) {
+  const calls = await emu.control.calls(sinceSeq);
+  return calls.filter(
+    (c) => c.action === "AssociateSecurityGroups" || c.action === "DisassociateSecurityGroups",
+  );
+}
+
+export async function lastSeq(emu: RunningEmulator): Promise<number> {
+  const calls = await emu.control.calls();
+  return calls.length ? calls[calls.length - 1].seq : 0;
+}

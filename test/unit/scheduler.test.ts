@@ -1,0 +1,571 @@
+import type { CvmTransport, InstanceView } from "../../provider/impl/api";
+import { ApiError } from "../../provider/impl/errors";
+import { RateLimiter } from "../../provider/impl/rate-limit";
+import {
+  bisect,
+  guiltyAction,
+  instanceIdsIn,
+  judge,
+  planBatchError,
+  Scheduler,
+} from "../../provider/impl/scheduler";
+import { DEFAULT_TUNING, Tuning } from "../../provider/impl/settings";
+
+const err = (code: string, message = "x", action = "AssociateSecurityGroups") =>
+  new ApiError({ action, code, message, requestId: "req-1" });
+
+const view = (over: Partial<InstanceView> = {}): InstanceView => ({
+  instanceId: "ins-aaaa1111",
+  state: "RUNNING",
+  securityGroupIds: [],
+  latestOperation: "",
+  latestOperationState: "",
+  latestOperationRequestId: "",
+  latestOperationErrorMsg: "",
+  ...over,
+});
+
+describe("split logic (pure)", () => {
+  it("finds instance ids in messages", () => {
+    expect(instanceIdsIn("instances [ins-aaaa1111, ins-bbbb2222] not found")).toEqual([
+      "ins-aaaa1111",
+      "ins-bbbb2222",
+    ]);
+    expect(instanceIdsIn("ins-aaaa1111 and again ins-aaaa1111")).toEqual(["ins-aaaa1111"]);
+    expect(instanceIdsIn("ins-aaaa11112 is too long, ins-short")).toEqual([]);
+    expect(instanceIdsIn("nothing here")).toEqual([]);
+  });
+
+  it("bisects", () => {
+    expect(bisect([1, 2, 3, 4, 5])).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+    expect(bisect([1])).toEqual([[1], []]);
+  });
+
+  it("maps instance-scoped codes to actions", () => {
+    expect(guiltyAction("associate", "InvalidInstanceId.NotFound")).toEqual({
+      type: "fail",
+      reason: "instanceNotFound",
+    });
+    expect(guiltyAction("disassociate", "InvalidInstanceId.NotFound")).toEqual({
+      type: "done",
+      note: "instanceGone",
+    });
+    expect(guiltyAction("associate", "LimitExceeded.AssociateUSGLimitExceeded")).toEqual({
+      type: "fail",
+      reason: "limitExceeded",
+    });
+    expect(guiltyAction("associate", "OperationDenied.InstanceOperationInProgress")).toEqual({
+      type: "retryBusy",
+    });
+    expect(guiltyAction("associate", "MutexOperation.TaskRunning")).toEqual({ type: "retryBusy" });
+    expect(guiltyAction("disassociate", "FailedOperation.SecurityGroupActionFailed")).toEqual({
+      type: "verify",
+    });
+    expect(guiltyAction("associate", "UnsupportedOperation.InstanceStatePending")).toEqual({
+      type: "fail",
+      reason: "rejected",
+    });
+    expect(guiltyAction("associate", "InvalidInstanceId.Malformed")).toEqual({
+      type: "fail",
+      reason: "rejected",
+    });
+    expect(guiltyAction("associate", "AuthFailure.SignatureFailure")).toBeNull();
+  });
+
+  const ids = ["ins-aaaa1111", "ins-bbbb2222", "ins-cccc3333"];
+
+  it("blames the named instances and re-sends the rest", () => {
+    expect(
+      planBatchError(
+        "associate",
+        ids,
+        err("InvalidInstanceId.NotFound", "instances [ins-bbbb2222] not found"),
+      ),
+    ).toEqual({
+      type: "blame",
+      guilty: ["ins-bbbb2222"],
+      innocent: ["ins-aaaa1111", "ins-cccc3333"],
+      action: { type: "fail", reason: "instanceNotFound" },
+    });
+  });
+
+  it("ignores named ids that are not in the batch and bisects instead", () => {
+    expect(
+      planBatchError(
+        "associate",
+        ids,
+        err("InvalidInstanceId.NotFound", "instances [ins-zzzz9999] not found"),
+      ),
+    ).toEqual({
+      type: "bisect",
+      halves: [["ins-aaaa1111", "ins-bbbb2222"], ["ins-cccc3333"]],
+    });
+  });
+
+  it("applies the action to a lone instance when nothing is named", () => {
+    expect(
+      planBatchError("associate", ["ins-aaaa1111"], err("LimitExceeded.AssociateUSGLimitExceeded")),
+    ).toEqual({
+      type: "all",
+      action: { type: "fail", reason: "limitExceeded" },
+    });
+  });
+
+  it("retries a whole TaskRunning batch when nothing is named", () => {
+    expect(planBatchError("associate", ids, err("MutexOperation.TaskRunning"))).toEqual({
+      type: "retry",
+      cls: "busy",
+    });
+  });
+
+  it("retries throttling and transient errors as a whole", () => {
+    expect(planBatchError("associate", ids, err("RequestLimitExceeded"))).toEqual({
+      type: "retry",
+      cls: "throttling",
+    });
+    expect(planBatchError("associate", ids, err("InternalError"))).toEqual({
+      type: "retry",
+      cls: "transient",
+    });
+  });
+
+  it("treats a missing SG as done on disassociate and a failure on associate", () => {
+    expect(planBatchError("disassociate", ids, err("InvalidSecurityGroupId.NotFound"))).toEqual({
+      type: "all",
+      action: { type: "done", note: "securityGroupGone" },
+    });
+    expect(planBatchError("associate", ids, err("InvalidSecurityGroupId.NotFound"))).toEqual({
+      type: "all",
+      action: { type: "fail", reason: "securityGroupNotFound" },
+    });
+  });
+
+  it("splits a batch that has too many values", () => {
+    expect(planBatchError("associate", ids, err("InvalidParameterValue.LimitExceeded"))).toMatchObject({
+      type: "bisect",
+    });
+  });
+
+  it("fails everything on other fatal errors", () => {
+    expect(planBatchError("associate", ids, err("AuthFailure.SignatureFailure"))).toEqual({
+      type: "all",
+      action: { type: "fail", reason: "rejected" },
+    });
+  });
+
+  describe("judge", () => {
+    const sg = "sg-abcd1234";
+    it("waits while our operation runs, then accepts SUCCESS", () => {
+      expect(
+        judge(
+          "associate",
+          sg,
+          "r1",
+          view({ latestOperationRequestId: "r1", latestOperationState: "OPERATING" }),
+          false,
+        ),
+      ).toEqual({
+        type: "wait",
+      });
+      expect(
+        judge(
+          "associate",
+          sg,
+          "r1",
+          view({ latestOperationRequestId: "r1", latestOperationState: "SUCCESS", securityGroupIds: [sg] }),
+          false,
+        ),
+      ).toEqual({ type: "done", note: "applied" });
+    });
+    it("reports FAILED with the API's message", () => {
+      expect(
+        judge(
+          "associate",
+          sg,
+          "r1",
+          view({
+            latestOperationRequestId: "r1",
+            latestOperationState: "FAILED",
+            latestOperationErrorMsg: "boom",
+          }),
+          false,
+        ),
+      ).toEqual({ type: "fail", reason: "operationFailed", message: "boom" });
+    });
+    it("notices SUCCESS without the effect", () => {
+      expect(
+        judge(
+          "disassociate",
+          sg,
+          "r1",
+          view({ latestOperationRequestId: "r1", latestOperationState: "SUCCESS", securityGroupIds: [sg] }),
+          false,
+        ),
+      ).toMatchObject({
+        type: "fail",
+        reason: "notApplied",
+      });
+    });
+    it("handles instances that vanished", () => {
+      expect(judge("associate", sg, "r1", null, false)).toMatchObject({
+        type: "fail",
+        reason: "instanceNotFound",
+      });
+      expect(judge("disassociate", sg, "r1", null, false)).toEqual({ type: "done", note: "instanceGone" });
+    });
+    it("accepts the wanted state when another request is latest and the instance is idle", () => {
+      expect(
+        judge(
+          "associate",
+          sg,
+          "r1",
+          view({
+            latestOperationRequestId: "other",
+            latestOperationState: "SUCCESS",
+            securityGroupIds: [sg],
+          }),
+          false,
+        ),
+      ).toEqual({
+        type: "done",
+        note: "applied",
+      });
+      expect(judge("associate", sg, "", view({ securityGroupIds: [sg] }), true)).toEqual({
+        type: "done",
+        note: "alreadyInState",
+      });
+    });
+    it("waits for someone else's running operation, flags lost ones, fails unverifiable ones", () => {
+      expect(
+        judge(
+          "associate",
+          sg,
+          "r1",
+          view({ latestOperationRequestId: "other", latestOperationState: "OPERATING" }),
+          false,
+        ),
+      ).toEqual({
+        type: "wait",
+      });
+      expect(
+        judge(
+          "associate",
+          sg,
+          "r1",
+          view({ latestOperationRequestId: "other", latestOperationState: "SUCCESS" }),
+          false,
+        ),
+      ).toEqual({
+        type: "lost",
+      });
+      expect(judge("associate", sg, "", view(), true)).toMatchObject({ type: "fail", reason: "rejected" });
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Scheduler against a small in-memory fake of the API
+// ---------------------------------------------------------------------------
+
+interface FakeInstance {
+  sgs: string[];
+  op: { state: string; rid: string; msg: string };
+}
+
+class FakeCvm implements CvmTransport {
+  instances = new Map<string, FakeInstance>();
+  calls: { action: string; sg?: string; ids: string[]; error?: string }[] = [];
+  latencyMs = 15;
+  seq = 0;
+  /** Errors to throw for the next calls of an action (FIFO). */
+  script: Record<string, ApiError[]> = {};
+  /** Instances whose operations end FAILED. */
+  failing = new Set<string>();
+  /** Name offenders in messages (like the emulator) or not. */
+  nameOffenders = true;
+  /** Accept requests but never apply them (lost operation). */
+  blackhole = 0;
+
+  constructor(ids: string[], sgs: Record<string, string[]> = {}) {
+    for (const id of ids)
+      this.instances.set(id, { sgs: [...(sgs[id] ?? [])], op: { state: "", rid: "", msg: "" } });
+  }
+
+  private fail(action: string, ids: string[], code: string, offenders: string[]): never {
+    this.calls.push({ action, ids, error: code });
+    const msg = this.nameOffenders ? `instances [${offenders.join(", ")}] rejected` : "rejected";
+    throw new ApiError({ action, code, message: msg, requestId: `rq-${++this.seq}` });
+  }
+
+  private async op(action: string, sg: string, ids: string[]): Promise<string> {
+    await new Promise((r) => setTimeout(r, 1));
+    const scripted = this.script[action]?.shift();
+    if (scripted) {
+      this.calls.push({ action, sg, ids, error: scripted.code });
+      throw scripted;
+    }
+    const missing = ids.filter((id) => !this.instances.has(id));
+    if (missing.length) this.fail(action, ids, "InvalidInstanceId.NotFound", missing);
+    const busy = ids.filter((id) => this.instances.get(id)!.op.state === "OPERATING");
+    if (busy.length) this.fail(action, ids, "OperationDenied.InstanceOperationInProgress", busy);
+    const assoc = action === "AssociateSecurityGroups";
+    if (assoc) {
+      const full = ids.filter(
+        (id) => this.instances.get(id)!.sgs.length >= 5 && !this.instances.get(id)!.sgs.includes(sg),
+      );
+      if (full.length) this.fail(action, ids, "LimitExceeded.AssociateUSGLimitExceeded", full);
+    }
+    const wrong = ids.filter((id) => this.instances.get(id)!.sgs.includes(sg) !== !assoc);
+    if (wrong.length) this.fail(action, ids, "FailedOperation.SecurityGroupActionFailed", wrong);
+    this.calls.push({ action, sg, ids });
+    const rid = `rq-${++this.seq}`;
+    if (this.blackhole > 0) {
+      this.blackhole--;
+      return rid;
+    }
+    for (const id of ids) this.instances.get(id)!.op = { state: "OPERATING", rid, msg: "" };
+    setTimeout(() => {
+      for (const id of ids) {
+        const inst = this.instances.get(id);
+        if (!inst || inst.op.rid !== rid) continue;
+        if (this.failing.has(id)) {
+          inst.op = { state: "FAILED", rid, msg: `cannot touch ${id}` };
+          continue;
+        }
+        if (assoc) inst.sgs.push(sg);
+        else inst.sgs = inst.sgs.filter((s) => s !== sg);
+        inst.op = { state: "SUCCESS", rid, msg: "" };
+      }
+    }, this.latencyMs);
+    return rid;
+  }
+
+  associate(sg: string, ids: string[]): Promise<string> {
+    return this.op("AssociateSecurityGroups", sg, ids);
+  }
+  disassociate(sg: string, ids: string[]): Promise<string> {
+    return this.op("DisassociateSecurityGroups", sg, ids);
+  }
+  async describe(ids: string[]): Promise<InstanceView[]> {
+    await new Promise((r) => setTimeout(r, 1));
+    const scripted = this.script.DescribeInstances?.shift();
+    if (scripted) {
+      this.calls.push({ action: "DescribeInstances", ids, error: scripted.code });
+      throw scripted;
+    }
+    if (ids.length > 100) throw new Error("too many ids");
+    this.calls.push({ action: "DescribeInstances", ids });
+    return ids
+      .filter((id) => this.instances.has(id))
+      .map((id) => {
+        const i = this.instances.get(id)!;
+        return view({
+          instanceId: id,
+          securityGroupIds: [...i.sgs],
+          latestOperationState: i.op.state,
+          latestOperationRequestId: i.op.rid,
+          latestOperationErrorMsg: i.op.msg,
+        });
+      });
+  }
+  count(action: string, ok = true): number {
+    return this.calls.filter((c) => c.action === action && (ok ? !c.error : true)).length;
+  }
+}
+
+const SG = "sg-abcd1234";
+const ins = (n: number) => `ins-${String(n).padStart(8, "0")}`;
+
+function makeScheduler(fake: FakeCvm, over: Partial<Tuning> = {}) {
+  const tuning: Tuning = {
+    ...DEFAULT_TUNING,
+    gatherWindowMs: 5,
+    pollIntervalMs: 5,
+    retryBaseDelayMs: 2,
+    retryMaxDelayMs: 20,
+    lostOperationGraceMs: 30,
+    operationTimeoutMs: 5_000,
+    ...over,
+  };
+  const limiters = {
+    associate: new RateLimiter(1000),
+    disassociate: new RateLimiter(1000),
+    describe: new RateLimiter(1000),
+  };
+  const s = new Scheduler({ transport: fake, tuning: () => tuning, limiter: (n) => limiters[n] });
+  return { s, deadline: () => Date.now() + tuning.operationTimeoutMs };
+}
+
+describe("Scheduler", () => {
+  it("coalesces concurrent binds of one SG into one request", async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => ins(i));
+    const fake = new FakeCvm(ids);
+    const { s, deadline } = makeScheduler(fake);
+    const results = await Promise.all(ids.map((id) => s.run("associate", SG, [id], deadline())));
+    expect(results.flat().every((r) => r.ok)).toBe(true);
+    expect(fake.count("AssociateSecurityGroups")).toBe(1);
+    expect(fake.calls.find((c) => c.action === "AssociateSecurityGroups")!.ids).toHaveLength(30);
+    for (const id of ids) expect(fake.instances.get(id)!.sgs).toEqual([SG]);
+    expect(s.idle()).toBe(true);
+  });
+
+  it("sends at most maxBatchSize instances per request", async () => {
+    const ids = Array.from({ length: 250 }, (_, i) => ins(i));
+    const fake = new FakeCvm(ids);
+    const { s, deadline } = makeScheduler(fake);
+    const results = await s.run("associate", SG, ids, deadline());
+    expect(results.filter((r) => r.ok)).toHaveLength(250);
+    const sizes = fake.calls.filter((c) => c.action === "AssociateSecurityGroups").map((c) => c.ids.length);
+    expect(sizes.sort((a, b) => b - a)).toEqual([100, 100, 50]);
+    for (const c of fake.calls.filter((c) => c.action === "DescribeInstances"))
+      expect(c.ids.length).toBeLessThanOrEqual(100);
+  });
+
+  it("sequences operations on one instance so that none is refused as busy", async () => {
+    const fake = new FakeCvm([ins(1)], { [ins(1)]: ["sg-base0000"] });
+    const { s, deadline } = makeScheduler(fake);
+    const sgs = ["sg-aaaa0001", "sg-aaaa0002", "sg-aaaa0003", "sg-aaaa0004"];
+    const results = await Promise.all(sgs.map((sg) => s.run("associate", sg, [ins(1)], deadline())));
+    expect(results.flat().every((r) => r.ok)).toBe(true);
+    expect(fake.instances.get(ins(1))!.sgs).toEqual(["sg-base0000", ...sgs]);
+    expect(fake.calls.filter((c) => c.error)).toEqual([]);
+  });
+
+  it("gives each instance its own answer when some are missing (ids named)", async () => {
+    const fake = new FakeCvm([ins(1), ins(2), ins(3)]);
+    const { s, deadline } = makeScheduler(fake);
+    const results = await s.run("associate", SG, [ins(1), ins(2), ins(3), ins(9)], deadline());
+    const byId = Object.fromEntries(results.map((r) => [r.instanceId, r]));
+    expect(byId[ins(9)]).toMatchObject({ ok: false, reason: "instanceNotFound" });
+    for (const i of [1, 2, 3]) expect(byId[ins(i)]).toMatchObject({ ok: true, note: "applied" });
+    expect(fake.count("AssociateSecurityGroups")).toBe(1);
+    expect(fake.calls.filter((c) => c.error === "InvalidInstanceId.NotFound")).toHaveLength(1);
+  });
+
+  it("bisects when the error names no instance", async () => {
+    const ids = [1, 2, 3, 4, 5, 6, 7, 8].map(ins);
+    const fake = new FakeCvm(ids, { [ins(6)]: ["a", "b", "c", "d", "e"].map((x) => `sg-${x.repeat(8)}`) });
+    fake.nameOffenders = false;
+    const { s, deadline } = makeScheduler(fake);
+    const results = await s.run("associate", SG, ids, deadline());
+    const failed = results.filter((r) => !r.ok);
+    expect(failed).toEqual([expect.objectContaining({ instanceId: ins(6), reason: "limitExceeded" })]);
+    for (const id of ids.filter((x) => x !== ins(6))) expect(fake.instances.get(id)!.sgs).toEqual([SG]);
+    // 1 + 2 + 2 + 2 requests at most (log2(8) levels).
+    expect(fake.calls.filter((c) => c.action === "AssociateSecurityGroups").length).toBeLessThanOrEqual(7);
+  });
+
+  it("retries throttling and transient errors, and gives up transient ones after maxTransientAttempts", async () => {
+    const fake = new FakeCvm([ins(1), ins(2)]);
+    fake.script.AssociateSecurityGroups = [err("RequestLimitExceeded"), err("InternalError")];
+    const { s, deadline } = makeScheduler(fake);
+    const ok = await s.run("associate", SG, [ins(1)], deadline());
+    expect(ok[0]).toMatchObject({ ok: true });
+    expect(
+      fake.calls.filter((c) => c.action === "AssociateSecurityGroups").map((c) => c.error ?? "ok"),
+    ).toEqual(["RequestLimitExceeded", "InternalError", "ok"]);
+
+    fake.script.DisassociateSecurityGroups = Array.from({ length: 10 }, () => err("InternalError"));
+    const { s: s2, deadline: d2 } = makeScheduler(fake, { maxTransientAttempts: 3 });
+    const bad = await s2.run("disassociate", SG, [ins(1)], d2());
+    expect(bad[0]).toMatchObject({
+      ok: false,
+      reason: "rejected",
+      error: expect.objectContaining({ code: "InternalError" }),
+    });
+    expect(fake.calls.filter((c) => c.action === "DisassociateSecurityGroups")).toHaveLength(3);
+  });
+
+  it("retries a busy instance (outside actor) until it is free", async () => {
+    const fake = new FakeCvm([ins(1)]);
+    fake.instances.get(ins(1))!.op = { state: "OPERATING", rid: "outside", msg: "" };
+    setTimeout(() => (fake.instances.get(ins(1))!.op = { state: "SUCCESS", rid: "outside", msg: "" }), 40);
+    const { s, deadline } = makeScheduler(fake);
+    const r = await s.run("associate", SG, [ins(1)], deadline());
+    expect(r[0]).toMatchObject({ ok: true });
+    expect(
+      fake.calls.filter((c) => c.error === "OperationDenied.InstanceOperationInProgress").length,
+    ).toBeGreaterThan(0);
+  });
+
+  it("times out at the deadline with the last error", async () => {
+    const fake = new FakeCvm([ins(1)]);
+    fake.instances.get(ins(1))!.op = { state: "OPERATING", rid: "outside", msg: "" };
+    const { s } = makeScheduler(fake);
+    const r = await s.run("associate", SG, [ins(1)], Date.now() + 80);
+    expect(r[0]).toMatchObject({ ok: false, reason: "timeout" });
+    if (!r[0].ok) expect(r[0].error.message).toMatch(/InstanceOperationInProgress/);
+  });
+
+  it("reports FAILED operations per instance", async () => {
+    const fake = new FakeCvm([ins(1), ins(2)]);
+    fake.failing.add(ins(2));
+    const { s, deadline } = makeScheduler(fake);
+    const r = await s.run("associate", SG, [ins(1), ins(2)], deadline());
+    expect(r.find((x) => x.instanceId === ins(1))).toMatchObject({ ok: true });
+    const f = r.find((x) => x.instanceId === ins(2))!;
+    expect(f).toMatchObject({ ok: false, reason: "operationFailed" });
+    if (!f.ok) expect(f.error.apiMessage).toMatch(/cannot touch ins-00000002/);
+  });
+
+  it("verifies 'already bound' / 'not bound' refusals against the instance", async () => {
+    const fake = new FakeCvm([ins(1), ins(2)], { [ins(1)]: [SG] });
+    const { s, deadline } = makeScheduler(fake);
+    const r = await s.run("associate", SG, [ins(1), ins(2)], deadline());
+    expect(r.find((x) => x.instanceId === ins(1))).toMatchObject({ ok: true, note: "alreadyInState" });
+    expect(r.find((x) => x.instanceId === ins(2))).toMatchObject({ ok: true, note: "applied" });
+    const u = await s.run("disassociate", SG, [ins(1), ins(2), ins(7)], deadline());
+    expect(u.every((x) => x.ok)).toBe(true);
+    expect(u.find((x) => x.instanceId === ins(7))).toMatchObject({ note: "instanceGone" });
+    expect(fake.instances.get(ins(1))!.sgs).toEqual([]);
+  });
+
+  it("treats a deleted SG as unbound on disassociate", async () => {
+    const fake = new FakeCvm([ins(1)], { [ins(1)]: [SG] });
+    fake.script.DisassociateSecurityGroups = [err("InvalidSecurityGroupId.NotFound")];
+    const { s, deadline } = makeScheduler(fake);
+    const r = await s.run("disassociate", SG, [ins(1)], deadline());
+    expect(r[0]).toMatchObject({ ok: true, note: "securityGroupGone" });
+  });
+
+  it("re-sends an accepted request that never took effect", async () => {
+    const fake = new FakeCvm([ins(1)]);
+    fake.blackhole = 1;
+    const { s, deadline } = makeScheduler(fake);
+    const r = await s.run("associate", SG, [ins(1)], deadline());
+    expect(r[0]).toMatchObject({ ok: true });
+    expect(fake.count("AssociateSecurityGroups")).toBe(2);
+    expect(fake.instances.get(ins(1))!.sgs).toEqual([SG]);
+  });
+
+  it("coalesces look-ups and maps absent instances to null", async () => {
+    const ids = Array.from({ length: 150 }, (_, i) => ins(i));
+    const fake = new FakeCvm(ids.slice(0, 149));
+    const { s } = makeScheduler(fake);
+    const [a, b, c] = await Promise.all([
+      s.lookup(ids.slice(0, 60)),
+      s.lookup(ids.slice(40, 150)),
+      s.lookup([ins(1)]),
+    ]);
+    expect(a.size).toBe(60);
+    expect(b.get(ins(149))).toBeNull();
+    expect(b.get(ins(148))?.instanceId).toBe(ins(148));
+    expect(c.get(ins(1))?.instanceId).toBe(ins(1));
+    const describes = fake.calls.filter((x) => x.action === "DescribeInstances");
+    expect(describes).toHaveLength(2);
+    expect(describes.map((d) => d.ids.length).sort((x, y) => x - y)).toEqual([50, 100]);
+    expect(await s.lookup([])).toEqual(new Map());
+  });
+
+  it("retries transient look-up failures and rejects fatal ones", async () => {
+    const fake = new FakeCvm([ins(1)]);
+    fake.script.DescribeInstances = [err("InternalError", "x", "DescribeInstances")];
+    const { s } = makeScheduler(fake);
+    expect((await s.lookup([ins(1)])).get(ins(1))).not.toBeNull();
+    fake.script.DescribeInstances = [err("AuthFailure.SecretIdNotFound", "bad id", "DescribeInstances")];
+    await expect(s.lookup([ins(1)])).rejects.toMatchObject({ code: "AuthFailure.SecretIdNotFound" });
+  });
+});
