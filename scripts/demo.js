@@ -5,7 +5,7 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const { spawnSync } = require("child_process");
+const { spawn } = require("child_process");
 const { ROOT, setup } = require("./setup");
 
 const REGION = "ap-guangzhou";
@@ -38,29 +38,35 @@ async function main() {
       TENCENTCLOUD_SKIP_CVM_ROLE: "true",
     },
   });
-  const pulumi = (args, input) => {
-    console.log(`\n$ pulumi ${args.join(" ")}`);
-    const r = spawnSync(path.join(binDir, "pulumi"), args, {
-      cwd: ROOT,
-      env,
-      stdio: [input ? "pipe" : "inherit", "inherit", "inherit"],
-      input,
+  // Asynchronous on purpose: the emulator runs in this process and must keep
+  // answering while the CLI runs.
+  const pulumi = (args, input) =>
+    new Promise((resolve, reject) => {
+      console.log(`\n$ pulumi ${args.join(" ")}`);
+      const child = spawn(path.join(binDir, "pulumi"), args, {
+        cwd: ROOT,
+        env,
+        stdio: [input === undefined ? "inherit" : "pipe", "inherit", "inherit"],
+      });
+      if (input !== undefined) child.stdin.end(input);
+      child.on("error", reject);
+      child.on("close", (code) =>
+        code === 0 ? resolve() : reject(new Error(`pulumi ${args[0]} failed (exit ${code})`)),
+      );
     });
-    if (r.status !== 0) throw new Error(`pulumi ${args[0]} failed (exit ${r.status})`);
-  };
   let failed = false;
   try {
-    pulumi(["stack", "init", STACK, "--non-interactive"]);
-    pulumi(["config", "set", "tencentcloud:region", REGION]);
-    pulumi(["config", "set", "--plaintext", "tencentcloud:secretId", cred.secretId]);
+    await pulumi(["stack", "init", STACK, "--non-interactive"]);
+    await pulumi(["config", "set", "tencentcloud:region", REGION]);
+    await pulumi(["config", "set", "--plaintext", "tencentcloud:secretId", cred.secretId]);
     // Read from stdin so the key never shows in a process list.
-    pulumi(["config", "set", "--secret", "tencentcloud:secretKey"], cred.secretKey);
+    await pulumi(["config", "set", "--secret", "tencentcloud:secretKey"], cred.secretKey);
     table("Before `pulumi up`:", await emulator.control.bindings(REGION));
-    pulumi(["up", "--yes", "--skip-preview", "--non-interactive"]);
+    await pulumi(["up", "--yes", "--skip-preview", "--non-interactive"]);
     table("After `pulumi up`:", await emulator.control.bindings(REGION));
-    pulumi(["destroy", "--yes", "--skip-preview", "--non-interactive"]);
+    await pulumi(["destroy", "--yes", "--skip-preview", "--non-interactive"]);
     table("After `pulumi destroy`:", await emulator.control.bindings(REGION));
-    pulumi(["stack", "rm", "--yes", STACK]);
+    await pulumi(["stack", "rm", "--yes", STACK]);
   } catch (e) {
     failed = true;
     console.error(`\ndemo failed: ${e.message}`);
