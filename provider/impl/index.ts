@@ -7,6 +7,7 @@ import type { AttachmentInputs, AttachmentOutputs } from "../types";
 import { allIdle, getContext, resetContexts } from "./context";
 import { diffAttachment, DiffResult } from "./diff";
 import { clearRegisteredSecrets, describeError, redact, registerSecret } from "./errors";
+import { defaultJournalDir, openJournal } from "./journal";
 import { createFlow, deleteFlow, normaliseOutputs, OpContext, readFlow, updateFlow } from "./operations";
 import {
   CONFIG_KEYS,
@@ -75,7 +76,11 @@ function currentSettings(): Settings {
 function opContext(settings: Settings, region: string): OpContext {
   const spec = resolveCredentialSpec(configSource, process.env, settings);
   const ctx = getContext(settings, spec, region);
-  return { scheduler: ctx.scheduler, tuning: settings.tuning };
+  return {
+    scheduler: ctx.scheduler,
+    tuning: settings.tuning,
+    journal: openJournal(defaultJournalDir(process.env), settings.endpoint.url, region),
+  };
 }
 
 function regionOf(props: AttachmentOutputs): string {

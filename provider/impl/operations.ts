@@ -7,6 +7,7 @@ import type { InstanceView } from "./api";
 import { hintFor, ProviderError } from "./errors";
 import type { OpResult, Scheduler } from "./scheduler";
 import type { Tuning } from "./settings";
+import type { Journal } from "./journal";
 import type { Normalised } from "./validate";
 
 export const MAX_SGS_PER_INSTANCE = 5;
@@ -18,6 +19,8 @@ export const DELETE_BEFORE_REPLACE_HINT =
 export interface OpContext {
   scheduler: Scheduler;
   tuning: Tuning;
+  /** Intents of creates in flight, so that an interrupted one can be recovered (see journal.ts). */
+  journal?: Journal;
   now?: () => number;
 }
 
@@ -33,6 +36,8 @@ export interface OverLimit {
 export interface CreatePlan {
   missing: string[];
   alreadyBound: string[];
+  /** Of alreadyBound: bound by an interrupted create of ours (journal), taken back. */
+  reclaimed?: string[];
   overLimit: OverLimit[];
   toBind: string[];
 }
@@ -290,6 +295,10 @@ export async function createFlow(
   const deadline = deadlineOf(ctx);
   const views = await ctx.scheduler.lookup(n.instanceIds, deadline);
   const plan = planCreate(sg, n.instanceIds, views);
+  // Bindings left by a create of ours that was killed midway are ours to take back.
+  const interrupted = ctx.journal?.interrupted(sg) ?? { instanceIds: new Set<string>(), handles: [] };
+  const reclaimed = plan.alreadyBound.filter((id) => interrupted.instanceIds.has(id));
+  const foreign = plan.alreadyBound.filter((id) => !interrupted.instanceIds.has(id));
 
   const problems: string[] = [];
   if (plan.missing.length > 0) {
@@ -297,9 +306,9 @@ export async function createFlow(
       `instances not found in ${n.region}: ${list(plan.missing)}. Remove them from instanceIds, or check the region.`,
     );
   }
-  if (plan.alreadyBound.length > 0 && !n.adoptExisting) {
+  if (foreign.length > 0 && !n.adoptExisting) {
     problems.push(
-      `instances already bound to ${sg}: ${list(plan.alreadyBound)}. Pulumi cannot import dynamic resources: ` +
+      `instances already bound to ${sg}: ${list(foreign)}. Pulumi cannot import dynamic resources: ` +
         `set adoptExisting: true on this resource to take these bindings over ` +
         `(they are then unbound when the resource is deleted), or remove the instances from instanceIds.`,
     );
@@ -314,6 +323,7 @@ export async function createFlow(
     throw new ProviderError(`Cannot bind ${where}; nothing was changed:${bullet(problems)}`);
   }
 
+  const intent = ctx.journal?.begin(sg, plan.toBind);
   const results = await ctx.scheduler.run("associate", sg, plan.toBind, deadline);
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {
@@ -321,6 +331,8 @@ export async function createFlow(
       .filter((r) => r.ok || r.reason === "timeout" || r.reason === "notApplied")
       .map((r) => r.instanceId);
     const undone = await undo(ctx, sg, maybeBound);
+    // Keep the intent when the undo failed: what is left bound is still ours to reclaim.
+    if (!undone.startsWith("UNDO FAILED")) ctx.journal?.end(intent);
     throw new ProviderError(
       `Cannot bind ${where}:${bullet(describeFailures("associate", failed))}\n${undone}`,
     );
@@ -331,6 +343,7 @@ export async function createFlow(
   if (obs.bound.length !== n.instanceIds.length) {
     const lost = [...obs.unbound, ...obs.missing].sort();
     const undone = await undo(ctx, sg, plan.toBind);
+    if (!undone.startsWith("UNDO FAILED")) ctx.journal?.end(intent);
     throw new ProviderError(
       `Cannot bind ${where}: after the operations finished, ${list(lost)} did not hold ${sg} ` +
         `(changed by something else meanwhile?).\n${undone}`,
@@ -342,9 +355,11 @@ export async function createFlow(
     region: n.region,
     adoptExisting: n.adoptExisting,
     priorities: obs.priorities,
-    adoptedInstanceIds: n.adoptExisting ? [...plan.alreadyBound].sort() : [],
+    adoptedInstanceIds: n.adoptExisting ? [...foreign].sort() : [],
   };
-  return { id: newResourceId(sg, n.region), outs, plan };
+  ctx.journal?.end(intent);
+  for (const h of interrupted.handles) ctx.journal?.end(h);
+  return { id: newResourceId(sg, n.region), outs, plan: { ...plan, reclaimed } };
 }
 
 export async function updateFlow(

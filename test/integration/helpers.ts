@@ -1,6 +1,9 @@
 // Shared set-up of the integration suites: a real emulator in-process, the
 // official SDK over HTTP, `implementation.*` called directly.
 
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { startEmulator, type RunningEmulator, type Seed } from "../../emulator/index";
 import { implementation, resetForTests } from "../../provider/impl/index";
 import type { AttachmentOutputs } from "../../provider/types";
@@ -63,6 +66,7 @@ const ENV_KEYS = [
   "TENCENTCLOUD_CVM_ENDPOINT",
   "TENCENTCLOUD_SKIP_CVM_ROLE",
   "SGATTACH_STATS_FILE",
+  "SGATTACH_JOURNAL_DIR",
   "http_proxy",
   "HTTP_PROXY",
   "https_proxy",
@@ -99,6 +103,8 @@ export async function startHarness(
     TENCENTCLOUD_REGION: REGION,
     TENCENTCLOUD_CVM_ENDPOINT: emu.url,
     TENCENTCLOUD_SKIP_CVM_ROLE: "true",
+    // Each harness its own crash-recovery journal (never the user's ~/.pulumi).
+    SGATTACH_JOURNAL_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "sgattach-journal-")),
     ...TUNING_ENV,
     ...(opts.env ?? {}),
   });

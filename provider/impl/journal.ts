@@ -1,0 +1,118 @@
+// An intent journal that makes a killed `pulumi up` recoverable.
+//
+// When the CLI and the provider are killed while a create is binding, the
+// bindings exist in the cloud but the state holds no resource for them. The
+// next `up` creates the resource again, sees instances that already hold the
+// group, and (rightly, for bindings made by someone else) refuses them. The
+// journal tells the two cases apart: before a create binds anything it writes
+// what it is about to bind, and it removes the entry when the create has
+// finished (or was undone). An entry whose process is dead is an interrupted
+// create of ours: a later create of the same group in the same region and
+// cloud may take those bindings back without `adoptExisting`.
+//
+// One small JSON file per create in flight, written atomically; by default in
+// $PULUMI_HOME (or ~/.pulumi)/tencentcloud-sg-attachment/journal.
+
+import { createHash, randomBytes } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+export interface JournalEntry {
+  endpoint: string;
+  region: string;
+  securityGroupId: string;
+  instanceIds: string[];
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+export interface Journal {
+  /** Records the intent to bind; returns a handle for `end`. */
+  begin(securityGroupId: string, instanceIds: string[]): string | undefined;
+  /** The create finished or was undone: forget the intent. */
+  end(handle: string | undefined): void;
+  /** Instances bound by interrupted creates (dead processes) of this group. */
+  interrupted(securityGroupId: string): { instanceIds: Set<string>; handles: string[] };
+}
+
+export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SGATTACH_JOURNAL_DIR) return env.SGATTACH_JOURNAL_DIR;
+  const home = env.PULUMI_HOME || path.join(os.homedir(), ".pulumi");
+  return path.join(home, "tencentcloud-sg-attachment", "journal");
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: any) {
+    return e?.code === "EPERM";
+  }
+}
+
+/**
+ * A journal for one cloud (endpoint) and region. Failures to read or write it
+ * never fail an operation: without it, recovery falls back to `adoptExisting`.
+ */
+export function openJournal(dir: string, endpoint: string, region: string): Journal {
+  const prefix = (sg: string) =>
+    createHash("sha256").update(`${endpoint}\n${region}\n${sg}`).digest("hex").slice(0, 16);
+  return {
+    begin(securityGroupId, instanceIds) {
+      if (instanceIds.length === 0) return undefined;
+      const entry: JournalEntry = {
+        endpoint,
+        region,
+        securityGroupId,
+        instanceIds: [...instanceIds],
+        pid: process.pid,
+        host: os.hostname(),
+        startedAt: new Date().toISOString(),
+      };
+      const file = path.join(dir, `${prefix(securityGroupId)}-${randomBytes(6).toString("hex")}.json`);
+      try {
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(`${file}.tmp`, JSON.stringify(entry));
+        fs.renameSync(`${file}.tmp`, file);
+        return file;
+      } catch {
+        return undefined;
+      }
+    },
+    end(handle) {
+      if (!handle) return;
+      try {
+        fs.rmSync(handle, { force: true });
+      } catch {
+        /* a leftover entry only widens a later recovery to bindings that were ours */
+      }
+    },
+    interrupted(securityGroupId) {
+      const out = { instanceIds: new Set<string>(), handles: [] as string[] };
+      let names: string[];
+      try {
+        names = fs.readdirSync(dir);
+      } catch {
+        return out;
+      }
+      const p = `${prefix(securityGroupId)}-`;
+      for (const name of names) {
+        if (!name.startsWith(p) || !name.endsWith(".json")) continue;
+        const file = path.join(dir, name);
+        try {
+          const e = JSON.parse(fs.readFileSync(file, "utf8")) as JournalEntry;
+          const ours =
+            e.endpoint === endpoint && e.region === region && e.securityGroupId === securityGroupId;
+          if (!ours || (e.host === os.hostname() && processAlive(e.pid))) continue;
+          for (const id of e.instanceIds) out.instanceIds.add(id);
+          out.handles.push(file);
+        } catch {
+          /* unreadable entry: ignore */
+        }
+      }
+      return out;
+    },
+  };
+}
