@@ -9,7 +9,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { SecurityGroupAttachment } from "pulumi-tencentcloud-sg-attachment";
 
 const config = new pulumi.Config();
-const webInstances = config.getObject<string[]>("webInstances") ?? ["ins-demo0001", "ins-demo0002", "ins-demo0003"];
+const webInstances = config.getObject<string[]>("webInstances") ?? [
+  "ins-demo0001",
+  "ins-demo0002",
+  "ins-demo0003",
+];
 const dbInstances = config.getObject<string[]>("dbInstances") ?? ["ins-demo0004", "ins-demo0005"];
 
 const web = new SecurityGroupAttachment("web", {
@@ -22,5 +26,13 @@ const db = new SecurityGroupAttachment("db", {
   instanceIds: dbInstances,
 });
 
-export const webBinding = { securityGroupId: web.securityGroupId, instanceIds: web.instanceIds, priorities: web.priorities };
-export const dbBinding = { securityGroupId: db.securityGroupId, instanceIds: db.instanceIds, priorities: db.priorities };
+export const webBinding = {
+  securityGroupId: web.securityGroupId,
+  instanceIds: web.instanceIds,
+  priorities: web.priorities,
+};
+export const dbBinding = {
+  securityGroupId: db.securityGroupId,
+  instanceIds: db.instanceIds,
+  priorities: db.priorities,
+};
