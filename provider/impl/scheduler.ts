@@ -221,7 +221,43 @@ interface Batch {
   kind: OpKind;
   sg: string;
   items: Item[];
+  /** A flush has started (it may be waiting for a rate-limit ticket): it takes whatever joins meanwhile. */
   flushing: boolean;
+  gather: Gather;
+}
+
+/**
+ * A debounced trigger: fires `quietMs` after the last poke, but never later
+ * than `maxMs` after the first one. Work for many resources reaches the
+ * provider spread over hundreds of milliseconds (the engine starts each
+ * resource's create on its own), while each asynchronous operation then takes
+ * seconds: waiting for the stream to pause is what lets 200 one-instance
+ * resources share a handful of requests, at the cost of a fraction of one
+ * operation's latency.
+ */
+export class Gather {
+  private timer: NodeJS.Timeout | null = null;
+  private firstAt = 0;
+  constructor(
+    private readonly fire: () => void,
+    private readonly now: () => number,
+  ) {}
+  poke(quietMs: number, maxMs: number): void {
+    const now = this.now();
+    if (this.timer) clearTimeout(this.timer);
+    else this.firstAt = now;
+    const due = Math.min(now + quietMs, this.firstAt + Math.max(maxMs, quietMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.fire();
+      },
+      Math.max(0, due - now),
+    );
+  }
+  get pending(): boolean {
+    return this.timer !== null;
+  }
 }
 
 interface LookupRecord {
@@ -257,6 +293,7 @@ export class Scheduler {
   private polling = false;
   private readonly lookupWaiters = new Map<string, LookupRecord[]>();
   private lookupFlushScheduled = false;
+  private readonly lookupGather: Gather;
   private inflightLookups = 0;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -264,6 +301,10 @@ export class Scheduler {
   constructor(private readonly deps: SchedulerDeps) {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
+    this.lookupGather = new Gather(() => {
+      this.lookupFlushScheduled = true;
+      void this.flushLookups();
+    }, this.now);
   }
 
   private get tuning(): Tuning {
@@ -277,7 +318,8 @@ export class Scheduler {
       this.waiting.size === 0 &&
       this.lookupWaiters.size === 0 &&
       this.inflightLookups === 0 &&
-      !this.lookupFlushScheduled
+      !this.lookupFlushScheduled &&
+      !this.lookupGather.pending
     );
   }
 
@@ -344,7 +386,10 @@ export class Scheduler {
         if (list) list.push(rec);
         else this.lookupWaiters.set(id, [rec]);
       }
-      this.scheduleLookupFlush(this.tuning.gatherWindowMs);
+      this.scheduleLookupFlush(
+        this.lookupWaiters.size >= this.tuning.maxBatchSize ? 0 : this.tuning.gatherWindowMs,
+        this.tuning.gatherMaxMs,
+      );
     });
   }
 
@@ -407,18 +452,28 @@ export class Scheduler {
     const key = `${item.kind}|${item.sg}`;
     let batch = this.batches.get(key);
     if (!batch) {
-      batch = { kind: item.kind, sg: item.sg, items: [], flushing: false };
+      const b: Batch = {
+        kind: item.kind,
+        sg: item.sg,
+        items: [],
+        flushing: false,
+        gather: new Gather(() => {
+          b.flushing = true;
+          void this.flush(b);
+        }, this.now),
+      };
+      batch = b;
       this.batches.set(key, batch);
     }
     item.phase = "ready";
     batch.items.push(item);
-    this.scheduleFlush(batch, this.tuning.gatherWindowMs);
+    const full = batch.items.length >= this.tuning.maxBatchSize;
+    this.scheduleFlush(batch, full ? 0 : this.tuning.gatherWindowMs, this.tuning.gatherMaxMs);
   }
 
-  private scheduleFlush(batch: Batch, delay: number): void {
+  private scheduleFlush(batch: Batch, quietMs: number, maxMs = quietMs): void {
     if (batch.flushing) return;
-    batch.flushing = true;
-    setTimeout(() => void this.flush(batch), delay);
+    batch.gather.poke(quietMs, maxMs);
   }
 
   private async flush(batch: Batch): Promise<void> {
@@ -713,10 +768,9 @@ export class Scheduler {
 
   // ---- coalesced DescribeInstances -----------------------------------------
 
-  private scheduleLookupFlush(delay: number): void {
+  private scheduleLookupFlush(quietMs: number, maxMs = quietMs): void {
     if (this.lookupFlushScheduled) return;
-    this.lookupFlushScheduled = true;
-    setTimeout(() => void this.flushLookups(), delay);
+    this.lookupGather.poke(quietMs, maxMs);
   }
 
   private async flushLookups(): Promise<void> {

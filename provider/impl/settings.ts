@@ -68,6 +68,8 @@ export interface Tuning {
   pollIntervalMs: number;
   /** How long a request waits for others of the same kind to join it. */
   gatherWindowMs: number;
+  /** The longest a request waits for others to join it while they keep coming. */
+  gatherMaxMs: number;
   /** Exponential backoff with full jitter: base and cap. */
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
@@ -90,7 +92,8 @@ export const DEFAULT_TUNING: Tuning = {
   disassociateRps: 10,
   describeRps: 20,
   pollIntervalMs: 250,
-  gatherWindowMs: 25,
+  gatherWindowMs: 100,
+  gatherMaxMs: 1000,
   retryBaseDelayMs: 250,
   retryMaxDelayMs: 10_000,
   maxTransientAttempts: 5,
@@ -112,6 +115,7 @@ const TUNING_SPECS: Record<keyof Tuning, TuningSpec> = {
   describeRps: { min: 0.1, max: 1000, integer: false },
   pollIntervalMs: { min: 1, max: 60_000, integer: true },
   gatherWindowMs: { min: 0, max: 5_000, integer: true },
+  gatherMaxMs: { min: 0, max: 30_000, integer: true },
   retryBaseDelayMs: { min: 0, max: 60_000, integer: true },
   retryMaxDelayMs: { min: 0, max: 600_000, integer: true },
   maxTransientAttempts: { min: 1, max: 100, integer: true },

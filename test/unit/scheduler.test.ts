@@ -8,6 +8,7 @@ import {
   judge,
   planBatchError,
   Scheduler,
+  Gather,
 } from "../../provider/impl/scheduler";
 import { DEFAULT_TUNING, Tuning } from "../../provider/impl/settings";
 
@@ -383,6 +384,7 @@ function makeScheduler(fake: FakeCvm, over: Partial<Tuning> = {}) {
   const tuning: Tuning = {
     ...DEFAULT_TUNING,
     gatherWindowMs: 5,
+    gatherMaxMs: 50,
     pollIntervalMs: 5,
     retryBaseDelayMs: 2,
     retryMaxDelayMs: 20,
@@ -567,5 +569,32 @@ describe("Scheduler", () => {
     expect((await s.lookup([ins(1)])).get(ins(1))).not.toBeNull();
     fake.script.DescribeInstances = [err("AuthFailure.SecretIdNotFound", "bad id", "DescribeInstances")];
     await expect(s.lookup([ins(1)])).rejects.toMatchObject({ code: "AuthFailure.SecretIdNotFound" });
+  });
+});
+
+describe("Gather (debounced trigger)", () => {
+  it("fires once after the stream pauses for the quiet period", async () => {
+    let fired = 0;
+    const g = new Gather(() => fired++, Date.now);
+    g.poke(40, 1000);
+    await new Promise((r) => setTimeout(r, 20));
+    g.poke(40, 1000);
+    await new Promise((r) => setTimeout(r, 25));
+    expect(fired).toBe(0); // poked again 25 ms ago: still gathering
+    await new Promise((r) => setTimeout(r, 40));
+    expect(fired).toBe(1);
+    expect(g.pending).toBe(false);
+  });
+
+  it("never waits longer than the maximum while pokes keep coming", async () => {
+    let firedAt = 0;
+    const start = Date.now();
+    const g = new Gather(() => (firedAt = Date.now()), Date.now);
+    for (let i = 0; i < 12 && firedAt === 0; i++) {
+      g.poke(50, 120);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(firedAt).toBeGreaterThan(0);
+    expect(firedAt - start).toBeLessThan(240);
   });
 });
