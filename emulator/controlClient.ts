@@ -4,27 +4,17 @@
 import type {
   CallRecord,
   Counters,
-  EmulatorOptions,
   Fault,
   FaultInfo,
   Mutation,
   PendingOperationInfo,
   RuntimeConfig,
+  RuntimeConfigPatch,
   Seed,
   WorldSnapshot,
 } from "./types";
 
-export type ConfigPatch = Partial<
-  Pick<
-    EmulatorOptions,
-    | "operationLatencyMs"
-    | "rateLimits"
-    | "associateAlreadyBound"
-    | "disassociateNotBound"
-    | "maxSecurityGroupsPerInstance"
-    | "maxInstancesPerSecurityGroup"
-  >
->;
+export type ConfigPatch = RuntimeConfigPatch;
 
 export class EmulatorControl {
   private readonly base: string;

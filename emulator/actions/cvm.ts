@@ -1,8 +1,8 @@
 // CVM actions: DescribeInstances, AssociateSecurityGroups, DisassociateSecurityGroups.
 
-import { apiError, instancesPhrase, securityGroupsPhrase } from "../errors";
-import { checkBindingRequest } from "../model/bindings";
-import { classifyInstanceId, isSecurityGroupId } from "../model/ids";
+import { apiError, securityGroupsPhrase } from "../errors";
+import { checkBindingRequest, checkInstanceIdShapes } from "../model/bindings";
+import { isSecurityGroupId } from "../model/ids";
 import type { BindingAction } from "../model/operations";
 import {
   diskIdOf,
@@ -29,25 +29,6 @@ const filterSchema = S.object({ Name: S.req(S.string()), Values: S.req(S.array(S
 interface RawFilter {
   Name: string;
   Values: string[];
-}
-
-function checkInstanceIdShapes(ids: string[]): void {
-  const malformed = ids.filter((id) => classifyInstanceId(id) === "malformed");
-  if (malformed.length) {
-    throw apiError(
-      "InvalidInstanceId.Malformed",
-      `${instancesPhrase(malformed)} have a malformed id, expected ins- followed by 8 lowercase letters or digits`,
-      malformed,
-    );
-  }
-  const foreign = ids.filter((id) => classifyInstanceId(id) === "foreign");
-  if (foreign.length) {
-    throw apiError(
-      "InvalidParameterValue.InstanceIdMalformed",
-      `${instancesPhrase(foreign)} are not instance ids, expected ins- followed by 8 lowercase letters or digits`,
-      foreign,
-    );
-  }
 }
 
 function tooMany(name: string, n: number, max: number): never {

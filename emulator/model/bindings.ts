@@ -36,6 +36,26 @@ export interface BindingRequest {
  *  9. per-instance SG limit (LimitExceeded.AssociateUSGLimitExceeded)
  * 10. per-SG instance quota (LimitExceeded.CvmsVifsPerSecGroupLimitExceeded)
  */
+/** Malformed `ins-` ids and ids that are not instance ids at all get different codes, as in the real API. */
+export function checkInstanceIdShapes(ids: string[]): void {
+  const malformed = ids.filter((id) => classifyInstanceId(id) === "malformed");
+  if (malformed.length) {
+    throw apiError(
+      "InvalidInstanceId.Malformed",
+      `${instancesPhrase(malformed)} have a malformed id, expected ins- followed by 8 lowercase letters or digits`,
+      malformed,
+    );
+  }
+  const foreign = ids.filter((id) => classifyInstanceId(id) === "foreign");
+  if (foreign.length) {
+    throw apiError(
+      "InvalidParameterValue.InstanceIdMalformed",
+      `${instancesPhrase(foreign)} are not instance ids, expected ins- followed by 8 lowercase letters or digits`,
+      foreign,
+    );
+  }
+}
+
 export function checkBindingRequest(
   world: World,
   ops: OperationsEngine,
@@ -51,22 +71,7 @@ export function checkBindingRequest(
       `${securityGroupsPhrase([sg])} have a malformed id, expected sg- followed by 8 lowercase letters or digits`,
     );
   }
-  const malformed = instanceIds.filter((id) => classifyInstanceId(id) === "malformed");
-  if (malformed.length) {
-    throw apiError(
-      "InvalidInstanceId.Malformed",
-      `${instancesPhrase(malformed)} have a malformed id, expected ins- followed by 8 lowercase letters or digits`,
-      malformed,
-    );
-  }
-  const foreign = instanceIds.filter((id) => classifyInstanceId(id) === "foreign");
-  if (foreign.length) {
-    throw apiError(
-      "InvalidParameterValue.InstanceIdMalformed",
-      `${instancesPhrase(foreign)} are not instance ids, expected ins- followed by 8 lowercase letters or digits`,
-      foreign,
-    );
-  }
+  checkInstanceIdShapes(instanceIds);
 
   const region = world.region(req.region);
   if (!region) throw apiError("UnsupportedRegion", `The region \`${req.region}\` is not supported.`);
