@@ -8,7 +8,15 @@ import { allIdle, getContext, resetContexts } from "./context";
 import { diffAttachment, DiffResult } from "./diff";
 import { clearRegisteredSecrets, describeError, redact, registerSecret } from "./errors";
 import { defaultJournalDir, openJournal } from "./journal";
-import { createFlow, deleteFlow, normaliseOutputs, OpContext, readFlow, updateFlow } from "./operations";
+import {
+  clearClaims,
+  createFlow,
+  deleteFlow,
+  normaliseOutputs,
+  OpContext,
+  readFlow,
+  updateFlow,
+} from "./operations";
 import {
   CONFIG_KEYS,
   ConfigSource,
@@ -80,6 +88,7 @@ function opContext(settings: Settings, region: string): OpContext {
     scheduler: ctx.scheduler,
     tuning: settings.tuning,
     journal: openJournal(defaultJournalDir(process.env), settings.endpoint.url, region),
+    scope: `${settings.endpoint.url}|${region}`,
   };
 }
 
@@ -209,4 +218,5 @@ export function resetForTests(): void {
   resetContexts();
   resetStats();
   clearRegisteredSecrets();
+  clearClaims();
 }

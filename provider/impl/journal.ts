@@ -33,6 +33,12 @@ export interface Journal {
   begin(securityGroupId: string, instanceIds: string[]): string | undefined;
   /** The create finished or was undone: forget the intent. */
   end(handle: string | undefined): void;
+  /**
+   * Forgets `instanceIds` in an interrupted entry (they were taken back);
+   * deletes the entry once nothing is left in it. Other creates, for other
+   * instances of the same group, still find theirs.
+   */
+  release(handle: string, instanceIds: readonly string[]): void;
   /** Instances bound by interrupted creates (dead processes) of this group. */
   interrupted(securityGroupId: string): { instanceIds: Set<string>; handles: string[] };
 }
@@ -87,6 +93,21 @@ export function openJournal(dir: string, endpoint: string, region: string): Jour
         fs.rmSync(handle, { force: true });
       } catch {
         /* a leftover entry only widens a later recovery to bindings that were ours */
+      }
+    },
+    release(handle, instanceIds) {
+      try {
+        const e = JSON.parse(fs.readFileSync(handle, "utf8")) as JournalEntry;
+        const taken = new Set(instanceIds);
+        const rest = e.instanceIds.filter((id) => !taken.has(id));
+        if (rest.length === 0) {
+          fs.rmSync(handle, { force: true });
+        } else if (rest.length < e.instanceIds.length) {
+          fs.writeFileSync(`${handle}.tmp`, JSON.stringify({ ...e, instanceIds: rest }));
+          fs.renameSync(`${handle}.tmp`, handle);
+        }
+      } catch {
+        /* gone or unreadable: nothing to release */
       }
     },
     interrupted(securityGroupId) {

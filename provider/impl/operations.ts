@@ -21,6 +21,8 @@ export interface OpContext {
   tuning: Tuning;
   /** Intents of creates in flight, so that an interrupted one can be recovered (see journal.ts). */
   journal?: Journal;
+  /** The cloud and region (endpoint|region): the scope of in-process binding claims. */
+  scope?: string;
   now?: () => number;
 }
 
@@ -144,6 +146,43 @@ export function observe(
     }
   }
   return obs;
+}
+
+// ---------------------------------------------------------------------------
+// Claims: one owner per binding within the provider process
+// ---------------------------------------------------------------------------
+
+// One provider process serves every resource of a deployment. Two resources
+// declaring the same (group, instance) would otherwise both "succeed" (the
+// second sees the binding already made by the first) and the destroy of one
+// would unbind it from under the other. The first create to claim a binding
+// owns it; the claim lasts until that resource is deleted or the create fails.
+const claims = new Map<string, string>();
+
+function claimKey(scope: string, sg: string, instanceId: string): string {
+  return `${scope}|${sg}|${instanceId}`;
+}
+
+/** Claims every instance for `owner`, or none: returns the instances other owners hold. */
+export function claimBindings(scope: string, sg: string, ids: readonly string[], owner: string): string[] {
+  const contested = ids.filter((id) => {
+    const o = claims.get(claimKey(scope, sg, id));
+    return o !== undefined && o !== owner;
+  });
+  if (contested.length === 0) for (const id of ids) claims.set(claimKey(scope, sg, id), owner);
+  return contested;
+}
+
+/** Forgets every claim (tests; a new deployment is a new process anyway). */
+export function clearClaims(): void {
+  claims.clear();
+}
+
+export function releaseBindings(scope: string, sg: string, ids: readonly string[], owner?: string): void {
+  for (const id of ids) {
+    const k = claimKey(scope, sg, id);
+    if (owner === undefined || claims.get(k) === owner) claims.delete(k);
+  }
 }
 
 export function newResourceId(sg: string, region: string): string {
@@ -300,7 +339,16 @@ export async function createFlow(
   const reclaimed = plan.alreadyBound.filter((id) => interrupted.instanceIds.has(id));
   const foreign = plan.alreadyBound.filter((id) => !interrupted.instanceIds.has(id));
 
+  const id = newResourceId(sg, n.region);
+  const scope = ctx.scope ?? "";
+  const contested = claimBindings(scope, sg, n.instanceIds, id);
   const problems: string[] = [];
+  if (contested.length > 0) {
+    problems.push(
+      `instances claimed by another SecurityGroupAttachment of ${sg} in this deployment: ${list(contested)}. ` +
+        `A binding can have only one owner: remove them from one of the two resources.`,
+    );
+  }
   if (plan.missing.length > 0) {
     problems.push(
       `instances not found in ${n.region}: ${list(plan.missing)}. Remove them from instanceIds, or check the region.`,
@@ -320,6 +368,7 @@ export async function createFlow(
     );
   }
   if (problems.length > 0) {
+    if (contested.length === 0) releaseBindings(scope, sg, n.instanceIds, id);
     throw new ProviderError(`Cannot bind ${where}; nothing was changed:${bullet(problems)}`);
   }
 
@@ -333,6 +382,7 @@ export async function createFlow(
     const undone = await undo(ctx, sg, maybeBound);
     // Keep the intent when the undo failed: what is left bound is still ours to reclaim.
     if (!undone.startsWith("UNDO FAILED")) ctx.journal?.end(intent);
+    releaseBindings(scope, sg, n.instanceIds, id);
     throw new ProviderError(
       `Cannot bind ${where}:${bullet(describeFailures("associate", failed))}\n${undone}`,
     );
@@ -344,6 +394,7 @@ export async function createFlow(
     const lost = [...obs.unbound, ...obs.missing].sort();
     const undone = await undo(ctx, sg, plan.toBind);
     if (!undone.startsWith("UNDO FAILED")) ctx.journal?.end(intent);
+    releaseBindings(scope, sg, n.instanceIds, id);
     throw new ProviderError(
       `Cannot bind ${where}: after the operations finished, ${list(lost)} did not hold ${sg} ` +
         `(changed by something else meanwhile?).\n${undone}`,
@@ -358,8 +409,12 @@ export async function createFlow(
     adoptedInstanceIds: n.adoptExisting ? [...foreign].sort() : [],
   };
   ctx.journal?.end(intent);
-  for (const h of interrupted.handles) ctx.journal?.end(h);
-  return { id: newResourceId(sg, n.region), outs, plan: { ...plan, reclaimed } };
+  // Release only what this create took back: other creates of the same group
+  // (other resources) are still to find their own interrupted bindings.
+  if (reclaimed.length > 0) {
+    for (const h of interrupted.handles) ctx.journal?.release(h, [...reclaimed, ...plan.toBind]);
+  }
+  return { id, outs, plan: { ...plan, reclaimed } };
 }
 
 export async function updateFlow(
@@ -409,13 +464,20 @@ export async function updateFlow(
   if (bindFailed.length > 0 || unbindFailed.length > 0) {
     const doneBind = bound.filter((r) => r.ok).map((r) => r.instanceId);
     const doneUnbind = unbound.filter((r) => r.ok).map((r) => r.instanceId);
+    // On failure Pulumi keeps the old outputs: a binding this update added
+    // would be in the cloud but in no state. Undo the binds (the unbinds are
+    // safe: the old outputs still list those instances, so refresh sees them).
+    const maybeBound = bound
+      .filter((r) => r.ok || r.reason === "timeout" || r.reason === "notApplied")
+      .map((r) => r.instanceId);
+    const undone = await undo(ctx, sg, maybeBound);
     throw new ProviderError(
       `The update of ${where} did not complete:` +
         bullet([
           ...describeFailures("associate", bindFailed).map((l) => `bind: ${l}`),
           ...describeFailures("disassociate", unbindFailed).map((l) => `unbind: ${l}`),
         ]) +
-        `\nDone so far: bound [${list(doneBind)}], unbound [${list(doneUnbind)}]. ` +
+        `\nBinds undone: ${undone} Unbound so far: [${list(doneUnbind)}] (bound before: [${list(doneBind)}]). ` +
         `Run pulumi up again once the cause is fixed: completed steps are skipped.`,
     );
   }
@@ -471,6 +533,7 @@ export async function deleteFlow(ctx: OpContext, props: AttachmentOutputs): Prom
       );
     }
   }
+  releaseBindings(ctx.scope ?? "", sg, props.instanceIds);
   return { unbound: toUnbind };
 }
 

@@ -176,3 +176,25 @@ describe("create failing midway is undone", () => {
     expect(repl.outs.priorities).toEqual({ [ins(1)]: 4 });
   });
 });
+
+describe("two resources claiming one binding", () => {
+  it("exactly one owns it; the other fails naming the instance and binds nothing", async () => {
+    const results = await Promise.allSettled([
+      create(sg(1), [ins(1), ins(2)]),
+      create(sg(1), [ins(2), ins(3)]),
+    ]);
+    const failed = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+    expect(failed).toHaveLength(1);
+    expect(String(failed[0].reason.message)).toMatch(
+      /claimed by another SecurityGroupAttachment.*ins-00000002/,
+    );
+    const w = await h.bindings();
+    expect(w[ins(2)]).toEqual([sg(99), sg(1)]);
+    // The loser bound nothing of its own.
+    const winner = results.find((r) => r.status === "fulfilled") as PromiseFulfilledResult<{
+      outs: { instanceIds: string[] };
+    }>;
+    const loserOnly = winner.value.outs.instanceIds.includes(ins(1)) ? ins(3) : ins(1);
+    expect(w[loserOnly]).toEqual([sg(99)]);
+  });
+});

@@ -151,7 +151,7 @@ describe("full lifecycle through the SDK against the emulator", () => {
     expect(outside.outs.instanceIds).toEqual([ins(9)]);
   });
 
-  it("update converges on the next run after failing midway", async () => {
+  it("a failed update undoes its binds (the state keeps the old outputs), and the next run converges", async () => {
     const r = await create(sg(1), [ins(1)]);
     await h.emu.control.addFault({
       kind: "operationFailure",
@@ -170,10 +170,11 @@ describe("full lifecycle through the SDK against the emulator", () => {
     expect(msg).toMatch(/did not complete/);
     expect(msg).toMatch(/FAILED on ins-00000003: vif quota hiccup/);
     expect(msg).toMatch(/RequestId: /);
-    expect(msg).toMatch(/Done so far: bound \[ins-00000002\]/);
+    expect(msg).toMatch(/Binds undone: What this attempt had bound \(1 instance\(s\)\) was unbound again/);
     expect(msg).toMatch(/run pulumi up again/i);
     let world = await h.bindings();
-    expect(world[ins(2)]).toEqual([sg(99), sg(1)]);
+    // Nothing the old outputs do not know about stays bound.
+    expect(world[ins(2)]).toEqual([sg(99)]);
     expect(world[ins(3)]).toEqual([sg(99)]);
 
     // Pulumi keeps the old outputs after a failed update: run again with them.
@@ -181,7 +182,7 @@ describe("full lifecycle through the SDK against the emulator", () => {
     const upd = await implementation.update(r.id, r.outs, news);
     expect(upd.outs.instanceIds).toEqual([ins(1), ins(2), ins(3)]);
     const calls = await bindingCalls(h.emu, seq);
-    expect(calls.map((c) => c.instanceIds)).toEqual([[ins(3)]]);
+    expect(calls.map((c) => c.instanceIds)).toEqual([[ins(2), ins(3)]]);
     world = await h.bindings();
     expect(world[ins(3)]).toEqual([sg(99), sg(1)]);
   });
