@@ -158,7 +158,10 @@ export const implementation = {
     );
   },
 
-  async read(id: string, props: AttachmentOutputs): Promise<{ id?: string; props?: AttachmentOutputs }> {
+  async read(
+    id: string,
+    props: AttachmentOutputs,
+  ): Promise<{ id?: string; props?: AttachmentOutputs; inputs?: Record<string, unknown> }> {
     return guarded(
       "read",
       async () => {

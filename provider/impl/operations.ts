@@ -541,7 +541,7 @@ export async function readFlow(
   ctx: OpContext,
   id: string,
   props: AttachmentOutputs,
-): Promise<{ id?: string; props?: AttachmentOutputs }> {
+): Promise<{ id?: string; props?: AttachmentOutputs; inputs?: Record<string, unknown> }> {
   const sg = props.securityGroupId;
   if (!sg || props.instanceIds.length === 0) return {};
   const views = await ctx.scheduler.lookup(props.instanceIds, deadlineOf(ctx));
@@ -557,6 +557,15 @@ export async function readFlow(
       adoptExisting: props.adoptExisting,
       priorities: obs.priorities,
       adoptedInstanceIds: props.adoptedInstanceIds.filter((x) => bound.has(x)),
+    },
+    // The engine diffs a refresh's outputs against the stored inputs: give it
+    // inputs that match what was observed, so that a second refresh reports
+    // no change (the next `up` still diffs the program against the outputs).
+    inputs: {
+      securityGroupId: sg,
+      instanceIds: obs.bound,
+      region: props.region,
+      adoptExisting: props.adoptExisting,
     },
   };
 }

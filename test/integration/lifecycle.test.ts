@@ -72,7 +72,17 @@ describe("full lifecycle through the SDK against the emulator", () => {
 
     // read: unchanged
     const read1 = await implementation.read(id, outs);
-    expect(read1).toEqual({ id, props: outs });
+    expect(read1).toEqual({
+      id,
+      props: outs,
+      // Inputs that match what was observed: a second refresh then reports no change.
+      inputs: {
+        securityGroupId: outs.securityGroupId,
+        instanceIds: outs.instanceIds,
+        region: outs.region,
+        adoptExisting: false,
+      },
+    });
 
     // diff: reorder → nothing; set change → update
     expect(
