@@ -1,0 +1,226 @@
+// The benchmark's pure parts: scenarios, floor, call tallies, error parsing,
+// record shape, goals and arguments (bench/floor.js, bench/scenarios.js).
+const floor = require("../../bench/floor.js");
+const scenarios = require("../../bench/scenarios.js");
+
+const ID = /^(ins|sg)-[a-z0-9]{8}$/;
+
+describe("bench scenarios", () => {
+  it("builds the four full-size scenarios with valid ids", () => {
+    const list = scenarios.scenarioList();
+    expect(list.map((s: any) => s.name)).toEqual(["a-200x1", "b-50x4", "c-300", "d-40x4"]);
+    for (const s of list) {
+      const region = s.seed.regions[s.region];
+      for (const i of region.instances) expect(i.id).toMatch(ID);
+      for (const g of region.securityGroups) expect(g.id).toMatch(ID);
+      // base group + managed groups never exceed 5 per instance
+      expect(1 + s.maxOpsPerInstance).toBeLessThanOrEqual(5);
+    }
+    const [a, b, c, d] = list;
+    expect([a.resources, a.instances, a.securityGroups, a.maxOpsPerInstance]).toEqual([200, 200, 1, 1]);
+    expect([b.resources, b.instances, b.securityGroups, b.maxOpsPerInstance]).toEqual([50, 200, 50, 1]);
+    expect([c.resources, c.instances, c.securityGroups, c.maxOpsPerInstance]).toEqual([1, 300, 1, 1]);
+    expect([d.resources, d.instances, d.securityGroups, d.maxOpsPerInstance]).toEqual([4, 40, 4, 4]);
+    expect(new Set(a.seed.regions[a.region].instances.map((i: any) => i.id)).size).toBe(200);
+  });
+
+  it("adds 1,000-instance scenarios in large mode and small ones in quick mode", () => {
+    expect(scenarios.scenarioList({ large: true }).map((s: any) => s.name)).toContain("a-1000x1");
+    expect(scenarios.scenarioList({ large: true }).map((s: any) => s.name)).toContain("c-1000");
+    expect(scenarios.scenarioList({ quick: true }).every((s: any) => s.instances <= 120)).toBe(true);
+  });
+
+  it("makes the fixture spec for each provider", () => {
+    const s = scenarios.scenarioC(3);
+    expect(scenarios.specFor(s, "trivial")).toEqual({ trivial: { count: 1, value: "bench" } });
+    expect(scenarios.specFor(s, "naive").naive).toBe(true);
+    const ours = scenarios.specFor(s, "ours");
+    expect(ours.naive).toBe(false);
+    expect(ours.attachments[0]).toMatchObject({
+      securityGroupId: s.attachments[0].securityGroupId,
+      region: s.region,
+    });
+  });
+});
+
+describe("bench floor", () => {
+  it("counts the minimum requests per security group in batches of 100", () => {
+    expect(floor.minimumRequests(scenarios.scenarioA(200).attachments)).toBe(2);
+    expect(floor.minimumRequests(scenarios.scenarioB(50, 4).attachments)).toBe(50);
+    expect(floor.minimumRequests(scenarios.scenarioC(300).attachments)).toBe(3);
+    expect(floor.minimumRequests(scenarios.scenarioD(40, 4).attachments)).toBe(4);
+    expect(floor.minimumRequests(scenarios.scenarioC(1000).attachments)).toBe(10);
+  });
+
+  it("is max(requests ÷ 10/s, 2 s × rounds)", () => {
+    const f = (s: any, parallel: number) =>
+      floor.floorSeconds({ attachments: s.attachments, parallel, maxOpsPerInstance: s.maxOpsPerInstance });
+    expect(floor.defaultParallelism(2)).toBe(8);
+    // (a) 200 resources: 25 rounds at 8, 4 rounds at 64
+    expect(f(scenarios.scenarioA(200), 8)).toBe(50);
+    expect(f(scenarios.scenarioA(200), 64)).toBe(8);
+    // (b) 50 groups: 7 rounds at 8; at 64 one round (2 s) but 50 requests at 10/s = 5 s
+    expect(f(scenarios.scenarioB(50, 4), 8)).toBe(14);
+    expect(f(scenarios.scenarioB(50, 4), 64)).toBe(5);
+    // (c) one resource, 3 requests: one round
+    expect(f(scenarios.scenarioC(300), 64)).toBe(2);
+    // (d) 4 operations per instance, in turn
+    expect(f(scenarios.scenarioD(40, 4), 8)).toBe(8);
+    expect(f(scenarios.scenarioD(40, 4), 64)).toBe(8);
+    expect(floor.rounds({ resources: 0, parallel: 8 })).toBe(0);
+  });
+});
+
+describe("bench tallies and records", () => {
+  it("tallies emulator calls into requests, throttled and busy", () => {
+    const t = floor.tallyCalls([
+      { seq: 1, action: "AssociateSecurityGroups" },
+      { seq: 2, action: "AssociateSecurityGroups", errorCode: "RequestLimitExceeded" },
+      { seq: 3, action: "AssociateSecurityGroups", errorCode: "RequestLimitExceeded.UinLimitExceeded" },
+      {
+        seq: 4,
+        action: "DisassociateSecurityGroups",
+        errorCode: "OperationDenied.InstanceOperationInProgress",
+      },
+      { seq: 5, action: "DescribeInstances", errorCode: "MutexOperation.TaskRunning" },
+      { seq: 6, action: "DescribeInstances", errorCode: "InvalidParameter" },
+    ]);
+    expect(t).toMatchObject({
+      requests: { AssociateSecurityGroups: 3, DisassociateSecurityGroups: 1, DescribeInstances: 2 },
+      throttled: 2,
+      busy: 2,
+    });
+    expect(t.errors.AssociateSecurityGroups).toEqual({
+      RequestLimitExceeded: 1,
+      "RequestLimitExceeded.UinLimitExceeded": 1,
+    });
+    expect(t.batches.AssociateSecurityGroups).toEqual({ requests: 3, instances: 0, mean: 0, max: 0 });
+  });
+
+  it("counts user-visible errors without the engine's summary line", () => {
+    const out = [
+      "Diagnostics:",
+      "  pulumi-nodejs:dynamic:Resource (a-1):",
+      "    error: RequestLimitExceeded: too many requests",
+      "  pulumi-nodejs:dynamic:Resource (a-2):",
+      "    error: RequestLimitExceeded: too many requests",
+      "  pulumi:pulumi:Stack (p-s):",
+      "    error: update failed",
+    ].join("\n");
+    const e = floor.userErrorsOf(out);
+    expect(e.count).toBe(2);
+    expect(e.throttleOrBusy).toBe(2);
+    expect(
+      floor.userErrorsOf("    error: instances [ins-d0000000] have an operation in progress").throttleOrBusy,
+    ).toBe(1);
+    expect(e.samples).toEqual(["error: RequestLimitExceeded: too many requests"]);
+    expect(floor.throttleOrBusyVisible(out)).toBe(true);
+    expect(floor.userErrorsOf("Resources:\n    + 3 created\n").count).toBe(0);
+  });
+
+  const base = {
+    scenario: "a-200x1",
+    parallel: 64,
+    provider: "ours",
+    operation: "up",
+    wallSeconds: 10.123,
+    requests: { AssociateSecurityGroups: 4, DescribeInstances: 12 },
+    throttled: 0,
+    busy: 0,
+    retries: 0,
+    userErrors: 0,
+    peakRssMb: 80.456,
+    floorSeconds: 8,
+    exitCode: 0,
+    timedOut: false,
+    bindingsExpected: 200,
+    bindingsOk: 200,
+  };
+
+  it("builds records of the documented shape", () => {
+    const r = floor.makeRecord(base);
+    expect(r).toMatchObject({
+      kind: "run",
+      scenario: "a-200x1",
+      parallel: 64,
+      provider: "ours",
+      operation: "up",
+      wallSeconds: 10.12,
+      requests: { AssociateSecurityGroups: 4, DescribeInstances: 12 },
+      throttled: 0,
+      busy: 0,
+      retries: 0,
+      userErrors: 0,
+      peakRssMb: 80.46,
+      floorSeconds: 8,
+    });
+    expect(floor.validateRecord(r)).toEqual([]);
+    expect(floor.validateRecord({ ...r, provider: "other", scenario: "x-1", requests: { A: 1.5 } })).toEqual([
+      "scenario",
+      "provider",
+      "requests",
+    ]);
+    const m = floor.makeMemoryRecord({
+      scenario: "a-200x1",
+      parallel: 8,
+      operation: "up",
+      resources: 200,
+      wallSeconds: 3,
+      peakRssMb: 60,
+    });
+    expect(m).toMatchObject({ kind: "memory-baseline", provider: "trivial", resources: 200 });
+    expect(floor.validateRecord(m)).toEqual([]);
+  });
+
+  it("evaluates the goals from records", () => {
+    const recs = [
+      floor.makeRecord(base),
+      floor.makeRecord({
+        ...base,
+        operation: "destroy",
+        wallSeconds: 20,
+        requests: { DisassociateSecurityGroups: 12 },
+      }),
+      floor.makeRecord({ ...base, provider: "baseline", wallSeconds: 5, floorSeconds: 8 }),
+      floor.makeRecord({ ...base, provider: "baseline", operation: "destroy", wallSeconds: 1 }),
+      floor.makeRecord({
+        ...base,
+        provider: "naive",
+        userErrors: 3,
+        exitCode: 255,
+        requests: { AssociateSecurityGroups: 200 },
+      }),
+    ];
+    const goals = floor.evaluateGoals(recs);
+    const by = (prefix: string) => goals.find((g: any) => g.goal.startsWith(prefix));
+    expect(by("no throttling").status).toBe("pass");
+    expect(by("no throttling").details.some((d: string) => d.startsWith("info: naive"))).toBe(true);
+    expect(by("(a) at --parallel 64").status).toBe("fail"); // 12 Disassociate
+    expect(by("wall").status).toBe("fail"); // destroy: 20 > 1 + 12
+    expect(by("wall").details[0]).toMatch(/^ok a-200x1 p64 up: 10.12 s ≤ 5 \+ 1.5 × 8 = 17 s$/);
+    expect(by("provider peak RSS").status).toBe("pass");
+    expect(by("linear").status).toBe("n/a");
+
+    const big = floor.makeRecord({ ...base, scenario: "a-1000x1", wallSeconds: 60, peakRssMb: 90 });
+    const growth = floor.evaluateGoals([...recs, big]).find((g: any) => g.goal.startsWith("linear"));
+    expect(growth.status).toBe("fail"); // wall ×5.93 > ×5
+    const table = floor.formatTable(recs, { defaultParallel: 8 });
+    expect(table.split("\n")).toHaveLength(2 + recs.length);
+  });
+});
+
+describe("bench arguments", () => {
+  it("parses the options", () => {
+    expect(floor.parseArgs(["--quick", "--only", "a,c", "--parallel=64"])).toMatchObject({
+      quick: true,
+      only: ["a", "c"],
+      parallel: ["64"],
+    });
+    expect(() => floor.parseArgs(["--nope"])).toThrow(/unknown option/);
+    expect(() => floor.parseArgs(["--providers", "x"])).toThrow(/unknown provider/);
+    expect(floor.selected("a-200x1", ["a"])).toBe(true);
+    expect(floor.selected("c-300", ["a"])).toBe(false);
+    expect(floor.selected("a-1000x1", ["a-1000x1"])).toBe(true);
+    expect(floor.selected("b-50x4", null)).toBe(true);
+  });
+});
