@@ -5,10 +5,14 @@
 // next `up` creates the resource again, sees instances that already hold the
 // group, and (rightly, for bindings made by someone else) refuses them. The
 // journal tells the two cases apart: before a create binds anything it writes
-// what it is about to bind, and it removes the entry when the create has
-// finished (or was undone). An entry whose process is dead is an interrupted
-// create of ours: a later create of the same group in the same region and
-// cloud may take those bindings back without `adoptExisting`.
+// what it is about to bind; it removes the entry when the create was undone,
+// and marks it completed when the create returned (the engine records the
+// resource only after that, so a kill can still fall in between; completed
+// entries are kept for an hour). An entry whose process is dead, or that is
+// completed, is a create of ours: a later create of the same group in the same
+// region and cloud may take those bindings back without `adoptExisting`
+// (within one deployment, the in-process claims of operations.ts still refuse
+// a second owner).
 //
 // One small JSON file per create in flight, written atomically; by default in
 // $PULUMI_HOME (or ~/.pulumi)/tencentcloud-sg-attachment/journal.
@@ -26,13 +30,25 @@ export interface JournalEntry {
   pid: number;
   host: string;
   startedAt: string;
+  /** Set when the create returned: the engine may still be killed before it records it. */
+  completedAt?: string;
 }
+
+/**
+ * How long a finished create's intent is kept. The provider returns the new
+ * resource to the engine and only then does the CLI write it to the state; a
+ * kill in between leaves bindings that are ours but in no state. Within this
+ * window, such bindings are taken back too.
+ */
+export const COMPLETED_GRACE_MS = 60 * 60 * 1000;
 
 export interface Journal {
   /** Records the intent to bind; returns a handle for `end`. */
   begin(securityGroupId: string, instanceIds: string[]): string | undefined;
-  /** The create finished or was undone: forget the intent. */
+  /** The create was undone: forget the intent. */
   end(handle: string | undefined): void;
+  /** The create returned: keep the intent for COMPLETED_GRACE_MS (see there). */
+  complete(handle: string | undefined): void;
   /**
    * Forgets `instanceIds` in an interrupted entry (they were taken back);
    * deletes the entry once nothing is left in it. Other creates, for other
@@ -95,6 +111,16 @@ export function openJournal(dir: string, endpoint: string, region: string): Jour
         /* a leftover entry only widens a later recovery to bindings that were ours */
       }
     },
+    complete(handle) {
+      if (!handle) return;
+      try {
+        const e = JSON.parse(fs.readFileSync(handle, "utf8")) as JournalEntry;
+        fs.writeFileSync(`${handle}.tmp`, JSON.stringify({ ...e, completedAt: new Date().toISOString() }));
+        fs.renameSync(`${handle}.tmp`, handle);
+      } catch {
+        /* without it, recovery falls back to adoptExisting */
+      }
+    },
     release(handle, instanceIds) {
       try {
         const e = JSON.parse(fs.readFileSync(handle, "utf8")) as JournalEntry;
@@ -124,9 +150,14 @@ export function openJournal(dir: string, endpoint: string, region: string): Jour
         const file = path.join(dir, name);
         try {
           const e = JSON.parse(fs.readFileSync(file, "utf8")) as JournalEntry;
+          if (e.completedAt && Date.now() - Date.parse(e.completedAt) > COMPLETED_GRACE_MS) {
+            fs.rmSync(file, { force: true });
+            continue;
+          }
           const ours =
             e.endpoint === endpoint && e.region === region && e.securityGroupId === securityGroupId;
-          if (!ours || (e.host === os.hostname() && processAlive(e.pid))) continue;
+          const running = !e.completedAt && e.host === os.hostname() && processAlive(e.pid);
+          if (!ours || running) continue;
           for (const id of e.instanceIds) out.instanceIds.add(id);
           out.handles.push(file);
         } catch {

@@ -408,7 +408,7 @@ export async function createFlow(
     priorities: obs.priorities,
     adoptedInstanceIds: n.adoptExisting ? [...foreign].sort() : [],
   };
-  ctx.journal?.end(intent);
+  ctx.journal?.complete(intent);
   // Release only what this create took back: other creates of the same group
   // (other resources) are still to find their own interrupted bindings.
   if (reclaimed.length > 0) {
@@ -534,6 +534,9 @@ export async function deleteFlow(ctx: OpContext, props: AttachmentOutputs): Prom
     }
   }
   releaseBindings(ctx.scope ?? "", sg, props.instanceIds);
+  // Unbound now: no intent of ours may take these back any more.
+  if (ctx.journal)
+    for (const h of ctx.journal.interrupted(sg).handles) ctx.journal.release(h, props.instanceIds);
   return { unbound: toUnbind };
 }
 

@@ -119,6 +119,8 @@ export async function startHarness(
       await emu.control.clearFaults();
       await emu.control.reset(current);
       resetForTests();
+      // A new world: intents journalled against the old one must not apply.
+      process.env.SGATTACH_JOURNAL_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "sgattach-journal-"));
     },
     async stop() {
       resetForTests();

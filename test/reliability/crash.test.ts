@@ -1,0 +1,240 @@
+// Crashes: SIGKILL of the whole process tree of a CLI run (the CLI, the
+// language host, the program and the dynamic-provider process, which runs in
+// a process group of its own and would otherwise live on as an orphan) midway
+// through binding 50 instances, and midway through unbinding them. Then the
+// recovery the README documents:
+//
+//   pulumi cancel --yes
+//   pulumi refresh --clear-pending-creates --yes --skip-preview --non-interactive
+//   pulumi up | pulumi destroy
+//
+// must converge to exactly the program's bindings (or to none), with nothing
+// orphaned: no binding unknown to the state, no process left running, no
+// pending operation left in the state. (Should the kill corrupt the file
+// backend's checkpoint, "failed to load checkpoint: EOF", the documented
+// repair comes first: see repairCheckpoint in support.ts.)
+import type { RunningEmulator } from "../../emulator";
+import { expectOk, summary, type RunResult, type TestStack } from "../e2e/harness";
+import { ins, providerEnv, REGION, seedWorld, stackConfig, stackSecrets, startWorld } from "../e2e/world";
+import {
+  everythingOf,
+  expectFailed,
+  expectNoSecret,
+  expectOtherSgUntouched,
+  expectStateMatchesWorld,
+  expectWorld,
+  initStack,
+  killRun,
+  managedPairs,
+  markOf,
+  newStack,
+  pendingOperations,
+  processesOf,
+  recordResult,
+  repairCheckpoint,
+  seedBindingsOf,
+  setSpec,
+  sleep,
+  statePairs,
+  timed,
+  waitFor,
+  type AttachmentSpec,
+  type ProcInfo,
+} from "./support";
+
+jest.setTimeout(900_000);
+
+const A = "sg-aaaa0001";
+const N = 50;
+
+/** Spreads the work over a few seconds so that a kill lands midway: batches of 5, 2 requests/s. */
+const SLOW_BIND = { SGATTACH_MAX_BATCH_SIZE: "5", SGATTACH_ASSOCIATE_RPS: "2" };
+const SLOW_UNBIND = { SGATTACH_MAX_BATCH_SIZE: "5", SGATTACH_DISASSOCIATE_RPS: "2" };
+
+function program(adoptExisting?: boolean): AttachmentSpec[] {
+  return Array.from({ length: N }, (_, k) => ({
+    name: `c${k + 1}`,
+    securityGroupId: A,
+    instanceIds: [ins(k + 1)],
+    ...(adoptExisting === undefined ? {} : { adoptExisting }),
+  }));
+}
+
+describe("a CLI run killed midway (whole process tree)", () => {
+  let emulator: RunningEmulator;
+  let stack: TestStack;
+  const seed = seedWorld(N, [A]);
+  const seedBindings = seedBindingsOf(seed);
+  const figures: Record<string, unknown> = {};
+
+  beforeAll(async () => {
+    // A slow-ish async operation, so that some are still OPERATING at the kill.
+    emulator = await startWorld(seed, 800);
+    stack = newStack(providerEnv(emulator));
+    await initStack(stack, stackConfig, stackSecrets, program());
+  });
+  afterAll(async () => {
+    await killRun(markOf(stack)).catch(() => undefined);
+    await stack?.cleanup();
+    await emulator?.stop();
+  });
+
+  const boundCount = async () =>
+    Object.values(await emulator.control.bindings(REGION)).filter((sgs) => sgs.includes(A)).length;
+
+  /**
+   * Starts `args` and SIGKILLs every process of the run as soon as
+   * `midway(bound, operating)` holds for the world (instances holding A,
+   * asynchronous operations still OPERATING). Returns what was killed and
+   * the world as seen right before the kill.
+   */
+  async function killMidway(
+    args: string[],
+    env: Record<string, string>,
+    midway: (bound: number, operating: number) => boolean,
+  ): Promise<{ killed: ProcInfo[]; run: RunResult; bound: number; operating: number }> {
+    const running = stack.run(args, { env });
+    let seen = { bound: 0, operating: 0 };
+    await waitFor(
+      "the run to be midway",
+      async () => {
+        seen = { bound: await boundCount(), operating: (await emulator.control.operations()).length };
+        return midway(seen.bound, seen.operating);
+      },
+      120_000,
+      20,
+    );
+    const killed = await killRun(markOf(stack));
+    const run = await running;
+    return { killed, run, ...seen };
+  }
+
+  /** After the kill, nothing of the run survives and no API call arrives any more. */
+  async function expectNothingLeftRunning(killed: ProcInfo[]) {
+    expect(killed.some((p) => p.cmdline.includes("cmd/dynamic-provider"))).toBe(true);
+    expect(processesOf(markOf(stack))).toEqual([]);
+    const before = (await emulator.control.calls()).length;
+    await sleep(1500);
+    expect((await emulator.control.calls()).length).toBe(before);
+  }
+
+  describe("pulumi up", () => {
+    it("is killed while the bindings are being made", async () => {
+      const k = await killMidway(
+        ["up", "--yes", "--skip-preview", "--non-interactive", "--color", "never", "--parallel", "64"],
+        SLOW_BIND,
+        // Midway, and with an asynchronous operation accepted but not finished.
+        (bound, operating) => bound >= 10 && operating > 0,
+      );
+      expect(k.run.code).not.toBe(0);
+      await expectNothingLeftRunning(k.killed);
+      figures.upCheckpointRepair = (await repairCheckpoint(stack)) ?? "not needed";
+      await emulator.control.waitIdle();
+      const bound = await boundCount();
+      // Midway: some bound, not all; the kill hit an operation in flight.
+      expect(k.operating).toBeGreaterThan(0);
+      expect(bound).toBeGreaterThan(0);
+      expect(bound).toBeLessThan(N);
+      figures.killedUp = {
+        processesKilled: k.killed.map((p) => p.cmdline.split(" ").slice(0, 2).join(" ")),
+        boundAtKill: k.bound,
+        operatingAtKill: k.operating,
+        boundAfterOperationsSettled: bound,
+        resourcesInState: (await stack.resources()).length,
+        pendingOperations: (await pendingOperations(stack)).length,
+      };
+    });
+
+    it("leaves the stack locked until `pulumi cancel`", async () => {
+      const locked = expectFailed(await stack.refresh());
+      expect(locked.all).toMatch(/locked/i);
+      expectOk(await stack.run(["cancel", "--yes", stack.stack]));
+    });
+
+    it("recovery: refresh --clear-pending-creates, then up, converges to exactly the program", async () => {
+      const refresh = expectOk(await stack.refresh(["--clear-pending-creates"]));
+      expect(await pendingOperations(stack)).toEqual([]);
+      const { value: up, ms } = await timed(() => stack.up(["--parallel", "64"]));
+      figures.recoveryUp = {
+        ms,
+        exitCode: up.code,
+        summary: summary(up.all),
+        refreshSummary: summary(refresh.all),
+      };
+      if (up.code !== 0) {
+        const world = managedPairs(await emulator.control.bindings(REGION), seedBindings);
+        const state = new Set(await statePairs(stack));
+        figures.recoveryUp = {
+          ...(figures.recoveryUp as object),
+          bindingsNotInState: world.filter((p) => !state.has(p)).length,
+          firstError: (up.all.match(/error: .*/) ?? [""])[0].slice(0, 600),
+        };
+      }
+      expectOk(up);
+      await emulator.control.waitIdle();
+      await expectWorld(emulator, seedBindings, program());
+      await expectStateMatchesWorld(stack, emulator, seedBindings);
+      expect(await pendingOperations(stack)).toEqual([]);
+    });
+
+    it("workaround that converges today: one up with adoptExisting: true takes the orphaned bindings over", async () => {
+      await setSpec(stack, program(true));
+      expectOk(await stack.up(["--parallel", "64"]));
+      await emulator.control.waitIdle();
+      await expectWorld(emulator, seedBindings, program());
+      await expectStateMatchesWorld(stack, emulator, seedBindings);
+      expect(await pendingOperations(stack)).toEqual([]);
+      // Back to the plain program: adoptExisting alone is no change.
+      await setSpec(stack, program());
+    });
+  });
+
+  describe("pulumi destroy", () => {
+    it("is killed while the bindings are being removed", async () => {
+      expect(await boundCount()).toBe(N);
+      const k = await killMidway(
+        ["destroy", "--yes", "--skip-preview", "--non-interactive", "--color", "never", "--parallel", "64"],
+        SLOW_UNBIND,
+        (bound, operating) => bound <= N - 10 && operating > 0,
+      );
+      expect(k.run.code).not.toBe(0);
+      await expectNothingLeftRunning(k.killed);
+      figures.destroyCheckpointRepair = (await repairCheckpoint(stack)) ?? "not needed";
+      await emulator.control.waitIdle();
+      const bound = await boundCount();
+      expect(k.operating).toBeGreaterThan(0);
+      expect(bound).toBeGreaterThan(0);
+      expect(bound).toBeLessThan(N);
+      // Whatever is still bound is still in the state: nothing unknown.
+      const world = managedPairs(await emulator.control.bindings(REGION), seedBindings);
+      const state = new Set(await statePairs(stack));
+      expect(world.filter((p) => !state.has(p))).toEqual([]);
+      figures.killedDestroy = {
+        boundAtKill: k.bound,
+        operatingAtKill: k.operating,
+        boundAfterOperationsSettled: bound,
+        resourcesInState: (await stack.resources()).length,
+        pendingOperations: (await pendingOperations(stack)).length,
+      };
+    });
+
+    it("recovery: cancel, refresh, destroy leaves exactly the seed", async () => {
+      expectOk(await stack.run(["cancel", "--yes", stack.stack]));
+      expectOk(await stack.refresh(["--clear-pending-creates"]));
+      await expectStateMatchesWorld(stack, emulator, seedBindings);
+      const { value: destroy, ms } = await timed(() => stack.destroy(["--parallel", "64"]));
+      expectOk(destroy);
+      figures.recoveryDestroyMs = ms;
+      await emulator.control.waitIdle();
+      expect(await emulator.control.bindings(REGION)).toEqual(seedBindings);
+      expect(await stack.resources()).toEqual([]);
+      expect(await pendingOperations(stack)).toEqual([]);
+    });
+  });
+
+  it("never touched OTHER_SG, never showed the secret key; figures recorded", async () => {
+    await expectOtherSgUntouched(emulator);
+    expectNoSecret(await everythingOf(stack, [JSON.stringify(await emulator.control.calls())]));
+    recordResult("crash", figures);
+  });
+});

@@ -1,0 +1,152 @@
+// Drift: bindings removed or added outside Pulumi (by another client of the
+// cloud, the official SDK with credentials of its own) are found by `refresh`
+// and corrected by `up`. Bindings the program does not manage (OTHER_SG, and a
+// managed group bound by someone else to an instance the program does not
+// list) are never touched by any operation.
+import type { RunningEmulator } from "../../emulator";
+import { expectOk, summary, type TestStack } from "../e2e/harness";
+import {
+  ins,
+  OTHER_SG,
+  providerEnv,
+  REGION,
+  seedWorld,
+  stackConfig,
+  stackSecrets,
+  startWorld,
+} from "../e2e/world";
+import {
+  everythingOf,
+  expectNoSecret,
+  expectOtherSgUntouched,
+  expectStateMatchesWorld,
+  initStack,
+  newStack,
+  normalise,
+  seedBindingsOf,
+  SECRET_ID,
+  type AttachmentSpec,
+  type Bindings,
+} from "./support";
+
+jest.setTimeout(900_000);
+
+const A = "sg-aaaa0001";
+const B = "sg-bbbb0002";
+const OUTSIDE_ID = "AKIDOUTSIDEACTOR00000000000000000000";
+const OUTSIDE_KEY = "outside-actor-key-0000000000000000";
+
+const PROGRAM: AttachmentSpec[] = [
+  { name: "web", securityGroupId: A, instanceIds: [ins(1), ins(2), ins(3), ins(4)] },
+  { name: "db", securityGroupId: B, instanceIds: [ins(3), ins(4), ins(5), ins(6)] },
+];
+
+/** The official SDK, as another client of the cloud with its own key. */
+function outsider(emulator: RunningEmulator): any {
+  const { cvm } = require("tencentcloud-sdk-nodejs-cvm");
+  return new cvm.v20170312.Client({
+    credential: { secretId: OUTSIDE_ID, secretKey: OUTSIDE_KEY },
+    region: REGION,
+    profile: { httpProfile: { endpoint: emulator.url.replace(/^http:\/\//, ""), protocol: "http://" } },
+  });
+}
+
+describe("drift made outside Pulumi", () => {
+  let emulator: RunningEmulator;
+  let stack: TestStack;
+  let outside: any;
+  const seed = seedWorld(8, [A, B]);
+  const seedBindings = seedBindingsOf(seed);
+
+  beforeAll(async () => {
+    emulator = await startWorld(seed);
+    await emulator.control.mutate({ op: "addCredential", secretId: OUTSIDE_ID, secretKey: OUTSIDE_KEY });
+    outside = outsider(emulator);
+    stack = newStack(providerEnv(emulator));
+    await initStack(stack, stackConfig, stackSecrets, PROGRAM);
+    expectOk(await stack.up());
+  });
+  afterAll(async () => {
+    await stack?.cleanup();
+    await emulator?.stop();
+  });
+
+  const bind = async (sg: string, id: string) => {
+    await outside.AssociateSecurityGroups({ SecurityGroupIds: [sg], InstanceIds: [id] });
+    await emulator.control.waitIdle();
+  };
+  const unbind = async (sg: string, id: string) => {
+    await outside.DisassociateSecurityGroups({ SecurityGroupIds: [sg], InstanceIds: [id] });
+    await emulator.control.waitIdle();
+  };
+  const stateOf = async (name: string) =>
+    (await stack.resources()).find((r) => r.urn.endsWith(`::${name}`))?.outputs.instanceIds;
+  /** The program's bindings plus what the outside actor bound on instances the program does not list. */
+  const expected = (extra: Bindings = {}): Bindings => {
+    const out: Bindings = {};
+    for (const [id, sgs] of Object.entries(seedBindings)) out[id] = [...sgs];
+    for (const a of PROGRAM)
+      for (const id of a.instanceIds as string[]) out[id].push(a.securityGroupId as string);
+    for (const [id, sgs] of Object.entries(extra)) out[id].push(...sgs);
+    return normalise(out, seedBindings);
+  };
+
+  it("refresh finds bindings removed outside Pulumi", async () => {
+    await unbind(A, ins(2));
+    await unbind(B, ins(5));
+    // Someone else binds a managed group to an instance the program does not list.
+    await bind(A, ins(7));
+    const refresh = expectOk(await stack.refresh());
+    expect(summary(refresh.all)).toMatchObject({ updated: 2 });
+    expect(await stateOf("web")).toEqual([ins(1), ins(3), ins(4)]);
+    expect(await stateOf("db")).toEqual([ins(3), ins(4), ins(6)]);
+  });
+
+  it("refresh finds a binding of the program added back outside Pulumi", async () => {
+    // The state (after the refresh above) says web is not bound to ins2; the
+    // outside actor binds it again. The next refresh must notice.
+    await bind(A, ins(2));
+    expectOk(await stack.refresh());
+    expect(await stateOf("web")).toEqual([ins(1), ins(2), ins(3), ins(4)]);
+    // db is still drifted (ins5), and a refresh keeps saying so.
+    expect(await stateOf("db")).toEqual([ins(3), ins(4), ins(6)]);
+  });
+
+  it("up restores exactly what is missing, and leaves the foreign binding alone", async () => {
+    const callsBefore = (await emulator.control.calls()).length;
+    const up = expectOk(await stack.up());
+    expect(summary(up.all).updated).toBeGreaterThanOrEqual(1);
+    await emulator.control.waitIdle();
+    expect(normalise(await emulator.control.bindings(REGION), seedBindings)).toEqual(
+      expected({ [ins(7)]: [A] }),
+    );
+    // The only change needed: B back on ins5 (ins2 already holds A again).
+    const mutating = (await emulator.control.calls(callsBefore)).filter(
+      (c) => c.action !== "DescribeInstances",
+    );
+    expect(mutating.map((c) => `${c.action} ${c.securityGroupIds} ${c.instanceIds}`)).toEqual([
+      `AssociateSecurityGroups ${B} ${ins(5)}`,
+    ]);
+    expect(await stateOf("web")).toEqual([ins(1), ins(2), ins(3), ins(4)]);
+    expect(await stateOf("db")).toEqual([ins(3), ins(4), ins(5), ins(6)]);
+    // The foreign binding is not the stack's: compare without it.
+    await expectStateMatchesWorld(stack, emulator, { ...seedBindings, [ins(7)]: [OTHER_SG, A] });
+    expectOk(await stack.refresh(["--expect-no-changes"]));
+  });
+
+  it("destroy removes only the program's bindings", async () => {
+    expectOk(await stack.destroy());
+    await emulator.control.waitIdle();
+    expect(await emulator.control.bindings(REGION)).toEqual({ ...seedBindings, [ins(7)]: [OTHER_SG, A] });
+    // No call by the provider ever named the foreign binding's instance.
+    const providerCalls = (await emulator.control.calls()).filter(
+      (c) => c.secretId === SECRET_ID && c.action !== "DescribeInstances",
+    );
+    expect(providerCalls.filter((c) => (c.instanceIds ?? []).includes(ins(7)))).toEqual([]);
+  });
+
+  it("never touched OTHER_SG, never showed the secret key", async () => {
+    await expectOtherSgUntouched(emulator);
+    expectNoSecret(await everythingOf(stack, [JSON.stringify(await emulator.control.calls())]));
+  });
+});
