@@ -421,6 +421,7 @@ function parseArgs(argv) {
     providers: null,
     out: null,
     dumpCalls: false,
+    resume: false,
     timeoutScale: 1,
     help: false,
   };
@@ -450,6 +451,7 @@ function parseArgs(argv) {
         .map((s) => s.trim());
     else if (name === "--out") opts.out = value();
     else if (name === "--dump-calls") opts.dumpCalls = true;
+    else if (name === "--resume") opts.resume = true;
     else if (name === "--timeout-scale") opts.timeoutScale = Number(value());
     else if (name === "--help" || name === "-h") opts.help = true;
     else throw new Error(`unknown option ${a}`);

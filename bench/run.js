@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick] [-- --large] [-- --only a,c] [-- --parallel default,64]
 //                [-- --providers ours,naive,baseline,trivial] [-- --out file] [-- --timeout-scale 2]
-//                [-- --dump-calls]`
+//                [-- --dump-calls] [-- --resume]`
 //
 // Drives the real `pulumi` CLI against the embedded CVM emulator (10 requests/s
 // per action, 1–3 s OPERATING per Associate/Disassociate) for the scenarios of
@@ -64,6 +64,7 @@ function usage() {
     "  --parallel ...   'default' (the engine's, 4 × CPUs) and/or numbers; default: default,64",
     "  --providers ...  subset of ours,naive,baseline,trivial; default: all",
     "  --out file       results file (default bench/results.json)",
+    "  --resume         keep the records already in the results file; run only what is missing",
     "  --dump-calls     also write each run's emulator call log and CLI output to .pulumi-local/bench/calls/",
   ].join("\n");
 }
@@ -399,6 +400,12 @@ async function main() {
   log(`emulator: ${emulator.url}`);
   const ctx = { emulator, harness, benchDir, opts, defaultParallel, localDir: cli.LOCAL_DIR };
   const records = [];
+  if (opts.resume && fs.existsSync(out)) {
+    records.push(...JSON.parse(fs.readFileSync(out, "utf8")));
+    log(`resuming: ${records.length} records from ${out}`);
+  }
+  const done = (scenario, parallel, provider) =>
+    records.some((r) => r.scenario === scenario && r.parallel === parallel && r.provider === provider);
   const started = Date.now();
   let interrupted = false;
   const onSignal = (sig) => {
@@ -415,6 +422,7 @@ async function main() {
       for (const p of parallels) {
         for (const provider of providers) {
           if (interrupted) return;
+          if (done(scenario.name, p === "default" ? defaultParallel : parseInt(p, 10), provider)) continue;
           records.push(...(await runOne(ctx, scenario, p, provider)));
           writeResults(out, records);
         }
