@@ -141,8 +141,12 @@ function providerStats(file) {
   return out;
 }
 
-function timeoutMsFor(floorSeconds, scale) {
-  return Math.round((240 + 4 * floorSeconds) * 1000 * scale);
+/**
+ * Bound of one `up`/`destroy`: generous, since the engine's own cost grows
+ * with the resource count (1,000 trivial resources take minutes on 2 CPUs).
+ */
+function timeoutMsFor(floorSeconds, resources, scale) {
+  return Math.round((240 + 4 * floorSeconds + resources) * 1000 * scale);
 }
 
 async function bindingPairsPresent(control, scenario) {
@@ -166,7 +170,7 @@ async function runOne(ctx, scenario, parallelSetting, provider) {
     parallel,
     maxOpsPerInstance: scenario.maxOpsPerInstance,
   });
-  const timeoutMs = timeoutMsFor(floorSeconds, opts.timeoutScale);
+  const timeoutMs = timeoutMsFor(floorSeconds, scenario.resources, opts.timeoutScale);
   const marker = crypto.randomBytes(6).toString("hex");
   markers.add(marker);
 

@@ -5,7 +5,7 @@
 
 const REGION = "ap-guangzhou";
 const CREDENTIAL = {
-  secretId: "AKIDbenchmark0000000000000000000000",
+  secretId: "bench-secret-id",
   secretKey: "bench-secret-key-0000000000000000",
 };
 /** Every instance starts with this group (instances always hold at least one); never managed. */

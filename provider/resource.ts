@@ -34,6 +34,13 @@ export class SecurityGroupAttachment extends pulumi.dynamic.Resource {
   declare public readonly securityGroupId: pulumi.Output<string>;
   /** Sorted and deduplicated; after a refresh, only the instances really bound. */
   declare public readonly instanceIds: pulumi.Output<string[]>;
+  /**
+   * The instances the program declared at the last create or update (sorted),
+   * kept across refreshes: a refresh looks them up again, so that an instance
+   * it dropped from `instanceIds` and that is bound again outside Pulumi is
+   * listed there again.
+   */
+  declare public readonly declaredInstanceIds: pulumi.Output<string[]>;
   declare public readonly region: pulumi.Output<string>;
   declare public readonly adoptExisting: pulumi.Output<boolean>;
   /** Position of this group in each instance's list (0 = highest priority). */
@@ -50,6 +57,7 @@ export class SecurityGroupAttachment extends pulumi.dynamic.Resource {
       region,
       adoptExisting: args?.adoptExisting ?? false,
       // Outputs only: declared so that they exist on the resource object.
+      declaredInstanceIds: undefined,
       priorities: undefined,
       adoptedInstanceIds: undefined,
     };

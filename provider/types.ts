@@ -21,8 +21,16 @@ export interface AttachmentInputs {
  */
 export interface AttachmentOutputs {
   securityGroupId: string;
-  /** Sorted, deduplicated. */
+  /** Sorted, deduplicated. After a refresh: the instances of `declaredInstanceIds` observed bound. */
   instanceIds: string[];
+  /**
+   * The program's `instanceIds` at the last successful create or update,
+   * sorted and deduplicated; kept by refresh. Refresh looks these up again, so
+   * an instance it dropped (unbound outside Pulumi) and that is bound again
+   * outside Pulumi is found and listed in `instanceIds` again. Outputs of
+   * older versions lack it: it is then taken to be `instanceIds`.
+   */
+  declaredInstanceIds: string[];
   region: string;
   adoptExisting: boolean;
   /** Position (0 = highest priority) of this security group in each instance's list, as last seen. */

@@ -7,7 +7,16 @@
 //   already holds 5 groups that is impossible; the create of the replacement
 //   then fails and tells the user to set the `deleteBeforeReplace` resource
 //   option. The diff itself cannot know (it makes no API call).
-// - instance set changed → in-place update.
+// - instance set changed → in-place update. Compared with the outputs'
+//   `instanceIds` (what was last observed bound), not `declaredInstanceIds`:
+//   after a refresh dropped an instance the program still lists, the next
+//   `up` must bind it again. `declaredInstanceIds` and the other output-only
+//   fields never cause a change (refresh diffs its outputs against the
+//   inputs it returned, which carry the observed set only, so a second
+//   refresh reports no change). Consequence: when the program removes an
+//   instance that a refresh had already dropped, there is no change, and the
+//   declared set keeps it until the next update (if it is bound again outside
+//   Pulumi meanwhile, a refresh lists it and the next `up` unbinds it).
 // - reordering / duplicates → no change (instanceIds is a set).
 // - adoptExisting alone → no change: it only decides what create does with
 //   bindings that already exist; flipping it later has nothing to act on.

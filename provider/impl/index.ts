@@ -26,6 +26,7 @@ import {
   resolveSettings,
   Settings,
 } from "./settings";
+import { engineLoad } from "./scheduler";
 import { counters, resetStats, snapshot, Stats, writeStatsLine } from "./stats";
 import { CheckFailure, checkInputs, requireValidInputs } from "./validate";
 
@@ -98,8 +99,15 @@ function regionOf(props: AttachmentOutputs): string {
   return props.region;
 }
 
-async function guarded<T>(method: string, fn: () => Promise<T>, writeStats: boolean): Promise<T> {
+/**
+ * Runs one provider method: errors become safe messages, counters count it.
+ * `operation` (create/read/update/delete: the cloud is called) also counts as
+ * engine load for the scheduler and writes a stats line; check and diff are
+ * planning only.
+ */
+async function guarded<T>(method: string, fn: () => Promise<T>, operation: boolean): Promise<T> {
   let ok = false;
+  if (operation) engineLoad.enter();
   try {
     const result = await fn();
     ok = true;
@@ -107,8 +115,9 @@ async function guarded<T>(method: string, fn: () => Promise<T>, writeStats: bool
   } catch (e) {
     throw new Error(describeError(e));
   } finally {
+    if (operation) engineLoad.leave();
     counters.call(method, ok);
-    if (writeStats) writeStatsLine(`${method}.${ok ? "ok" : "error"}`);
+    if (operation) writeStatsLine(`${method}.${ok ? "ok" : "error"}`);
   }
 }
 

@@ -55,8 +55,16 @@ export interface Journal {
    * instances of the same group, still find theirs.
    */
   release(handle: string, instanceIds: readonly string[]): void;
-  /** Instances bound by interrupted creates (dead processes) of this group. */
-  interrupted(securityGroupId: string): { instanceIds: Set<string>; handles: string[] };
+  /**
+   * Of `instanceIds`, those bound by interrupted creates of this group (a dead
+   * process, or a create that returned), with the entries that hold them.
+   */
+  interrupted(
+    securityGroupId: string,
+    instanceIds: readonly string[],
+  ): { instanceIds: Set<string>; handles: string[] };
+  /** These bindings were removed: no interrupted intent may take them back any more. */
+  forget(securityGroupId: string, instanceIds: readonly string[]): void;
 }
 
 export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -74,11 +82,95 @@ function processAlive(pid: number): boolean {
   }
 }
 
+function readEntry(file: string): JournalEntry | null {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as JournalEntry;
+  } catch {
+    return null;
+  }
+}
+
+function expired(e: JournalEntry): boolean {
+  return !!e.completedAt && Date.now() - Date.parse(e.completedAt) > COMPLETED_GRACE_MS;
+}
+
+function removeQuietly(file: string): void {
+  try {
+    fs.rmSync(file, { force: true });
+  } catch {
+    /* a leftover entry only widens a later recovery to bindings that were ours */
+  }
+}
+
+/**
+ * Which instances each entry file of a journal folder names, as last read.
+ * Every create and every delete consults the journal: reading every entry
+ * each time made a deployment of n resources cost n² file reads (minutes at
+ * 1,000). An entry's name never changes and its instance list only shrinks,
+ * so a cached list is a superset of the truth: good enough to find the few
+ * candidate entries, which are then read afresh. Only new names are read.
+ */
+class EntryIndex {
+  private readonly ids = new Map<string, readonly string[]>();
+  constructor(private readonly dir: string) {}
+
+  note(file: string, instanceIds: readonly string[]): void {
+    this.ids.set(path.basename(file), instanceIds);
+  }
+
+  drop(file: string): void {
+    this.ids.delete(path.basename(file));
+  }
+
+  /** Entry files of the prefix that may name one of `wanted`. */
+  candidates(prefix: string, wanted: ReadonlySet<string>): string[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    const p = `${prefix}-`;
+    const out: string[] = [];
+    const present = new Set<string>();
+    for (const name of names) {
+      if (!name.startsWith(p) || !name.endsWith(".json")) continue;
+      present.add(name);
+      const file = path.join(this.dir, name);
+      let list = this.ids.get(name);
+      if (!list) {
+        const e = readEntry(file);
+        if (e && expired(e)) {
+          removeQuietly(file);
+          continue;
+        }
+        list = e?.instanceIds ?? [];
+        this.ids.set(name, list);
+      }
+      if (list.some((id) => wanted.has(id))) out.push(file);
+    }
+    for (const name of this.ids.keys()) if (name.startsWith(p) && !present.has(name)) this.ids.delete(name);
+    return out;
+  }
+}
+
+const indexes = new Map<string, EntryIndex>();
+
+function indexOf(dir: string): EntryIndex {
+  let ix = indexes.get(dir);
+  if (!ix) {
+    ix = new EntryIndex(dir);
+    indexes.set(dir, ix);
+  }
+  return ix;
+}
+
 /**
  * A journal for one cloud (endpoint) and region. Failures to read or write it
  * never fail an operation: without it, recovery falls back to `adoptExisting`.
  */
 export function openJournal(dir: string, endpoint: string, region: string): Journal {
+  const index = indexOf(dir);
   const prefix = (sg: string) =>
     createHash("sha256").update(`${endpoint}\n${region}\n${sg}`).digest("hex").slice(0, 16);
   return {
@@ -98,6 +190,7 @@ export function openJournal(dir: string, endpoint: string, region: string): Jour
         fs.mkdirSync(dir, { recursive: true });
         fs.writeFileSync(`${file}.tmp`, JSON.stringify(entry));
         fs.renameSync(`${file}.tmp`, file);
+        index.note(file, entry.instanceIds);
         return file;
       } catch {
         return undefined;
@@ -105,11 +198,8 @@ export function openJournal(dir: string, endpoint: string, region: string): Jour
     },
     end(handle) {
       if (!handle) return;
-      try {
-        fs.rmSync(handle, { force: true });
-      } catch {
-        /* a leftover entry only widens a later recovery to bindings that were ours */
-      }
+      removeQuietly(handle);
+      index.drop(handle);
     },
     complete(handle) {
       if (!handle) return;
@@ -128,43 +218,39 @@ export function openJournal(dir: string, endpoint: string, region: string): Jour
         const rest = e.instanceIds.filter((id) => !taken.has(id));
         if (rest.length === 0) {
           fs.rmSync(handle, { force: true });
+          index.drop(handle);
         } else if (rest.length < e.instanceIds.length) {
           fs.writeFileSync(`${handle}.tmp`, JSON.stringify({ ...e, instanceIds: rest }));
           fs.renameSync(`${handle}.tmp`, handle);
+          index.note(handle, rest);
         }
       } catch {
         /* gone or unreadable: nothing to release */
       }
     },
-    interrupted(securityGroupId) {
+    interrupted(securityGroupId, instanceIds) {
       const out = { instanceIds: new Set<string>(), handles: [] as string[] };
-      let names: string[];
-      try {
-        names = fs.readdirSync(dir);
-      } catch {
-        return out;
-      }
-      const p = `${prefix(securityGroupId)}-`;
-      for (const name of names) {
-        if (!name.startsWith(p) || !name.endsWith(".json")) continue;
-        const file = path.join(dir, name);
-        try {
-          const e = JSON.parse(fs.readFileSync(file, "utf8")) as JournalEntry;
-          if (e.completedAt && Date.now() - Date.parse(e.completedAt) > COMPLETED_GRACE_MS) {
-            fs.rmSync(file, { force: true });
-            continue;
-          }
-          const ours =
-            e.endpoint === endpoint && e.region === region && e.securityGroupId === securityGroupId;
-          const running = !e.completedAt && e.host === os.hostname() && processAlive(e.pid);
-          if (!ours || running) continue;
-          for (const id of e.instanceIds) out.instanceIds.add(id);
-          out.handles.push(file);
-        } catch {
-          /* unreadable entry: ignore */
+      const wanted = new Set(instanceIds);
+      for (const file of index.candidates(prefix(securityGroupId), wanted)) {
+        // The index only narrows the search: judge the entry as it is now.
+        const e = readEntry(file);
+        if (!e) continue;
+        if (expired(e)) {
+          removeQuietly(file);
+          continue;
         }
+        const ours = e.endpoint === endpoint && e.region === region && e.securityGroupId === securityGroupId;
+        const running = !e.completedAt && e.host === os.hostname() && processAlive(e.pid);
+        if (!ours || running) continue;
+        const hit = e.instanceIds.filter((id) => wanted.has(id));
+        if (hit.length === 0) continue;
+        for (const id of hit) out.instanceIds.add(id);
+        out.handles.push(file);
       }
       return out;
+    },
+    forget(securityGroupId, instanceIds) {
+      for (const h of this.interrupted(securityGroupId, instanceIds).handles) this.release(h, instanceIds);
     },
   };
 }

@@ -189,10 +189,18 @@ export function newResourceId(sg: string, region: string): string {
   return `${sg}@${region}/${randomBytes(4).toString("hex")}`;
 }
 
+function stringsOf(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x: unknown): x is string => typeof x === "string") : [];
+}
+
 /** Old outputs, possibly written by an older version, made safe to use. */
 export function normaliseOutputs(props: any, defaultRegion?: string): AttachmentOutputs {
   const p = props && typeof props === "object" ? props : {};
-  const ids = Array.isArray(p.instanceIds) ? p.instanceIds.filter((x: unknown) => typeof x === "string") : [];
+  const ids = stringsOf(p.instanceIds);
+  // Outputs written before declaredInstanceIds existed: the recorded set is
+  // the best knowledge of what was declared (an instance a refresh of such a
+  // version already dropped is not known any more).
+  const declared = Array.isArray(p.declaredInstanceIds) ? stringsOf(p.declaredInstanceIds) : ids;
   const adopted = Array.isArray(p.adoptedInstanceIds)
     ? p.adoptedInstanceIds.filter((x: unknown) => typeof x === "string")
     : [];
@@ -203,6 +211,7 @@ export function normaliseOutputs(props: any, defaultRegion?: string): Attachment
   return {
     securityGroupId: typeof p.securityGroupId === "string" ? p.securityGroupId : "",
     instanceIds: [...new Set<string>(ids)].sort(),
+    declaredInstanceIds: [...new Set<string>(declared)].sort(),
     region: typeof p.region === "string" && p.region ? p.region : (defaultRegion ?? ""),
     adoptExisting: p.adoptExisting === true,
     priorities,
@@ -335,7 +344,11 @@ export async function createFlow(
   const views = await ctx.scheduler.lookup(n.instanceIds, deadline);
   const plan = planCreate(sg, n.instanceIds, views);
   // Bindings left by a create of ours that was killed midway are ours to take back.
-  const interrupted = ctx.journal?.interrupted(sg) ?? { instanceIds: new Set<string>(), handles: [] };
+  // Consulted only when something is already bound: the common create pays nothing for it.
+  const interrupted =
+    plan.alreadyBound.length > 0 && ctx.journal
+      ? ctx.journal.interrupted(sg, plan.alreadyBound)
+      : { instanceIds: new Set<string>(), handles: [] as string[] };
   const reclaimed = plan.alreadyBound.filter((id) => interrupted.instanceIds.has(id));
   const foreign = plan.alreadyBound.filter((id) => !interrupted.instanceIds.has(id));
 
@@ -403,6 +416,7 @@ export async function createFlow(
   const outs: AttachmentOutputs = {
     securityGroupId: sg,
     instanceIds: [...n.instanceIds],
+    declaredInstanceIds: [...new Set(n.instanceIds)].sort(),
     region: n.region,
     adoptExisting: n.adoptExisting,
     priorities: obs.priorities,
@@ -493,11 +507,16 @@ export async function updateFlow(
   }
   const keep = new Set(n.instanceIds);
   const adopted = new Set(olds.adoptedInstanceIds.filter((id) => keep.has(id)));
-  if (n.adoptExisting) for (const id of plan.alreadyBoundAdded) adopted.add(id);
+  // An instance of the old declared set that a refresh dropped and that was
+  // bound again outside Pulumi is not adopted: it was declared by this
+  // resource before (same rule as in readFlow).
+  const declaredBefore = new Set(olds.declaredInstanceIds);
+  if (n.adoptExisting) for (const id of plan.alreadyBoundAdded) if (!declaredBefore.has(id)) adopted.add(id);
   return {
     outs: {
       securityGroupId: sg,
       instanceIds: [...n.instanceIds],
+      declaredInstanceIds: [...new Set(n.instanceIds)].sort(),
       region: n.region,
       adoptExisting: n.adoptExisting,
       priorities: obs.priorities,
@@ -535,40 +554,62 @@ export async function deleteFlow(ctx: OpContext, props: AttachmentOutputs): Prom
   }
   releaseBindings(ctx.scope ?? "", sg, props.instanceIds);
   // Unbound now: no intent of ours may take these back any more.
-  if (ctx.journal)
-    for (const h of ctx.journal.interrupted(sg).handles) ctx.journal.release(h, props.instanceIds);
+  ctx.journal?.forget(sg, props.instanceIds);
   return { unbound: toUnbind };
 }
 
-export async function readFlow(
-  ctx: OpContext,
-  id: string,
-  props: AttachmentOutputs,
-): Promise<{ id?: string; props?: AttachmentOutputs; inputs?: Record<string, unknown> }> {
+/** The instances a refresh looks up: the declared set and the recorded one, sorted. */
+export function readTargets(props: AttachmentOutputs): string[] {
+  return [...new Set([...props.declaredInstanceIds, ...props.instanceIds])].sort();
+}
+
+export interface ReadResult {
+  id?: string;
+  props?: AttachmentOutputs;
+  inputs?: Record<string, unknown>;
+}
+
+/** What a refresh reports, given what it observed of `readTargets(props)`; {} when nothing is bound. */
+export function readOutcome(id: string, props: AttachmentOutputs, obs: Observation): ReadResult {
   const sg = props.securityGroupId;
-  if (!sg || props.instanceIds.length === 0) return {};
-  const views = await ctx.scheduler.lookup(props.instanceIds, deadlineOf(ctx));
-  const obs = observe(sg, props.instanceIds, views);
-  if (obs.bound.length === 0) return {};
+  if (!sg || obs.bound.length === 0) return {};
   const bound = new Set(obs.bound);
   return {
     id,
     props: {
       securityGroupId: sg,
-      instanceIds: obs.bound,
+      // An instance of the declared set that an earlier refresh dropped and
+      // that was bound again outside Pulumi is listed again here.
+      instanceIds: [...obs.bound],
+      // Kept as it is: only create and update (the program) change it.
+      declaredInstanceIds: [...props.declaredInstanceIds],
       region: props.region,
       adoptExisting: props.adoptExisting,
-      priorities: obs.priorities,
+      priorities: { ...obs.priorities },
+      // Adopted stays a subset of what is bound. An instance of the declared
+      // set found bound again is not counted as adopted (even if it was before
+      // the drop): the program declared it, and the resource unbinds it on
+      // delete like any instance it bound itself, as before the drop.
       adoptedInstanceIds: props.adoptedInstanceIds.filter((x) => bound.has(x)),
     },
     // The engine diffs a refresh's outputs against the stored inputs: give it
     // inputs that match what was observed, so that a second refresh reports
-    // no change (the next `up` still diffs the program against the outputs).
+    // no change (the next `up` still diffs the program against the outputs'
+    // instanceIds, so it binds again what the refresh dropped).
     inputs: {
       securityGroupId: sg,
-      instanceIds: obs.bound,
+      instanceIds: [...obs.bound],
       region: props.region,
       adoptExisting: props.adoptExisting,
     },
   };
+}
+
+export async function readFlow(ctx: OpContext, id: string, props: AttachmentOutputs): Promise<ReadResult> {
+  const sg = props.securityGroupId;
+  // The declared set as well as the recorded one, in one coalesced look-up.
+  const targets = readTargets(props);
+  if (!sg || targets.length === 0) return {};
+  const views = await ctx.scheduler.lookup(targets, deadlineOf(ctx));
+  return readOutcome(id, props, observe(sg, targets, views));
 }

@@ -260,6 +260,97 @@ export class Gather {
   }
 }
 
+/**
+ * How many resource operations (create/update/delete/read) the engine has
+ * handed this provider process at once: now, and the most so far. With
+ * `--parallel N` the engine never has more than N in flight, so once the
+ * count is back at its high-water mark every operation it can give us is
+ * already here and waiting for more cannot make a request fuller.
+ */
+export class EngineLoad {
+  private activeOps = 0;
+  private highWaterOps = 0;
+  private grewAt = -Infinity;
+  /** While the high-water mark rose this recently, the engine is still handing out its first operations. */
+  static readonly RAMP_MS = 1_000;
+  constructor(private readonly now: () => number = Date.now) {}
+  enter(): void {
+    this.activeOps++;
+    if (this.activeOps > this.highWaterOps) {
+      this.highWaterOps = this.activeOps;
+      this.grewAt = this.now();
+    }
+  }
+  leave(): void {
+    if (this.activeOps > 0) this.activeOps--;
+  }
+  get active(): number {
+    return this.activeOps;
+  }
+  get highWater(): number {
+    return this.highWaterOps;
+  }
+  /**
+   * True while more operations may be on their way: the engine has fewer
+   * with us than it has had, or it is still ramping up (its parallelism is
+   * not known yet).
+   */
+  get slack(): boolean {
+    return this.activeOps < this.highWaterOps || this.now() - this.grewAt < EngineLoad.RAMP_MS;
+  }
+}
+
+/** The provider process's one engine load (entered and left by the provider's CRUD methods). */
+export const engineLoad = new EngineLoad();
+
+/** A stream of arrivals for one (action, SG): a smoothed gap between them. */
+export class ArrivalGaps {
+  private last = -Infinity;
+  private smoothed: number | undefined;
+  /** Gaps longer than this start a new stream (the smoothed gap is forgotten). */
+  static readonly RESET_MS = 5_000;
+  note(now: number): void {
+    const gap = now - this.last;
+    this.last = now;
+    // Items of one call arrive in the same tick: that is one arrival.
+    if (gap < 1) return;
+    if (gap > ArrivalGaps.RESET_MS) this.smoothed = undefined;
+    else this.smoothed = this.smoothed === undefined ? gap : 0.7 * this.smoothed + 0.3 * gap;
+  }
+  get gapMs(): number | undefined {
+    return this.smoothed;
+  }
+  idleSince(now: number): number {
+    return now - this.last;
+  }
+}
+
+/**
+ * How long a batch waits for the next arrival before it goes. The base window
+ * suits bursts (and tests); while the engine still has free slots (`slack`)
+ * and the stream for this group is a trickle, the window stretches to a few
+ * of its gaps so that a request is not sent between two of them: at
+ * `--parallel 64` the engine hands over resources one by one as earlier ones
+ * finish, tens of milliseconds apart. When every slot is already with us
+ * (the default parallelism's steady state), nothing more can come: the base
+ * window stands.
+ */
+export function quietWindowMs(
+  baseMs: number,
+  maxMs: number,
+  gapMs: number | undefined,
+  slack: boolean,
+): number {
+  if (!slack || gapMs === undefined) return baseMs;
+  const cap = Math.max(baseMs, Math.min(STRETCH_CAP_MS, maxMs / 3));
+  return Math.min(cap, Math.max(baseMs, STRETCH_FACTOR * gapMs));
+}
+
+const STRETCH_FACTOR = 3;
+const STRETCH_CAP_MS = 1_000;
+/** Look-ups are cheap (higher limit, no asynchronous operation): they never wait longer than this. */
+const LOOKUP_GATHER_MAX_MS = 1_000;
+
 interface LookupRecord {
   pending: Set<string>;
   result: Map<string, InstanceView | null>;
@@ -281,6 +372,8 @@ export interface SchedulerDeps {
   limiter: (name: LimiterName) => LimiterLike;
   now?: () => number;
   random?: () => number;
+  /** Defaults to the process's `engineLoad`. */
+  load?: EngineLoad;
 }
 
 const MAX_REISSUES = 2;
@@ -297,10 +390,13 @@ export class Scheduler {
   private inflightLookups = 0;
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly load: EngineLoad;
+  private readonly arrivals = new Map<string, ArrivalGaps>();
 
   constructor(private readonly deps: SchedulerDeps) {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
+    this.load = deps.load ?? engineLoad;
     this.lookupGather = new Gather(() => {
       this.lookupFlushScheduled = true;
       void this.flushLookups();
@@ -388,7 +484,7 @@ export class Scheduler {
       }
       this.scheduleLookupFlush(
         this.lookupWaiters.size >= this.tuning.maxBatchSize ? 0 : this.tuning.gatherWindowMs,
-        this.tuning.gatherMaxMs,
+        Math.min(this.tuning.gatherMaxMs, LOOKUP_GATHER_MAX_MS),
       );
     });
   }
@@ -467,8 +563,27 @@ export class Scheduler {
     }
     item.phase = "ready";
     batch.items.push(item);
-    const full = batch.items.length >= this.tuning.maxBatchSize;
-    this.scheduleFlush(batch, full ? 0 : this.tuning.gatherWindowMs, this.tuning.gatherMaxMs);
+    const t = this.tuning;
+    const gaps = this.arrivalsOf(key);
+    gaps.note(this.now());
+    const full = batch.items.length >= t.maxBatchSize;
+    const quiet = quietWindowMs(t.gatherWindowMs, t.gatherMaxMs, gaps.gapMs, this.load.slack);
+    this.scheduleFlush(batch, full ? 0 : quiet, t.gatherMaxMs);
+  }
+
+  private arrivalsOf(key: string): ArrivalGaps {
+    let gaps = this.arrivals.get(key);
+    if (!gaps) {
+      // One entry per (action, SG) ever used: prune the idle ones now and then.
+      if (this.arrivals.size >= 1_000) {
+        const now = this.now();
+        for (const [k, g] of this.arrivals)
+          if (g.idleSince(now) > ArrivalGaps.RESET_MS) this.arrivals.delete(k);
+      }
+      gaps = new ArrivalGaps();
+      this.arrivals.set(key, gaps);
+    }
+    return gaps;
   }
 
   private scheduleFlush(batch: Batch, quietMs: number, maxMs = quietMs): void {

@@ -58,6 +58,7 @@ describe("full lifecycle through the SDK against the emulator", () => {
     expect(outs).toEqual({
       securityGroupId: sg(1),
       instanceIds: [ins(1), ins(2), ins(3)],
+      declaredInstanceIds: [ins(1), ins(2), ins(3)],
       region: REGION,
       adoptExisting: false,
       priorities: { [ins(1)]: 1, [ins(2)]: 1, [ins(3)]: 1 },
@@ -100,6 +101,7 @@ describe("full lifecycle through the SDK against the emulator", () => {
     const seq = await lastSeq(h.emu);
     const upd = await implementation.update(id, outs, next.inputs);
     expect(upd.outs.instanceIds).toEqual([ins(2), ins(3), ins(4), ins(5)]);
+    expect(upd.outs.declaredInstanceIds).toEqual([ins(2), ins(3), ins(4), ins(5)]);
     expect(upd.outs.priorities).toEqual({ [ins(2)]: 1, [ins(3)]: 1, [ins(4)]: 1, [ins(5)]: 1 });
     world = await h.bindings();
     expect(world[ins(1)]).toEqual([sg(99)]);

@@ -1,5 +1,19 @@
 import { implementation, stats } from "../../provider/impl/index";
-import { bindingCalls, create, errorOf, Harness, ins, lastSeq, REGION, sg, startHarness } from "./helpers";
+import {
+  bindingCalls,
+  create,
+  errorOf,
+  Harness,
+  ins,
+  lastSeq,
+  REGION,
+  SECRET_ID,
+  SECRET_KEY,
+  makeSeed,
+  sg,
+  startHarness,
+  TOKEN,
+} from "./helpers";
 
 let h: Harness;
 
@@ -27,11 +41,29 @@ async function unbindOutside(group: string, ids: string[]): Promise<void> {
   await implementation.delete("outside", {
     securityGroupId: group,
     instanceIds: ids,
+    declaredInstanceIds: ids,
     region: REGION,
     adoptExisting: false,
     priorities: {},
     adoptedInstanceIds: [],
   });
+}
+
+async function bindOutside(group: string, ids: string[]): Promise<void> {
+  // Another client of the cloud (the official SDK, not this provider) binds.
+  const { cvm } = require("tencentcloud-sdk-nodejs-cvm");
+  const client = new cvm.v20170312.Client({
+    credential: { secretId: SECRET_ID, secretKey: SECRET_KEY, token: TOKEN },
+    region: REGION,
+    profile: { httpProfile: { endpoint: h.emu.url.replace(/^http:\/\//, ""), protocol: "http://" } },
+  });
+  await client.AssociateSecurityGroups({ SecurityGroupIds: [group], InstanceIds: ids });
+  await h.emu.control.waitIdle();
+}
+
+/** DescribeInstances requests sent since `seq`. */
+async function describeCalls(seq: number): Promise<number> {
+  return (await h.emu.control.calls(seq)).filter((c) => c.action === "DescribeInstances").length;
 }
 
 describe("read (refresh)", () => {
@@ -88,11 +120,126 @@ describe("read (refresh)", () => {
     expect(read.props).toEqual({
       securityGroupId: sg(1),
       instanceIds: [ins(1)],
+      declaredInstanceIds: [ins(1)],
       region: REGION,
       adoptExisting: false,
       priorities: { [ins(1)]: 1 },
       adoptedInstanceIds: [],
     });
+  });
+
+  it("a refresh drops an instance unbound outside Pulumi; bound again outside, the next refresh lists it again", async () => {
+    const r = await create(sg(1), [ins(1), ins(2), ins(3)]);
+    expect(r.outs.declaredInstanceIds).toEqual([ins(1), ins(2), ins(3)]);
+    await unbindOutside(sg(1), [ins(2)]);
+    const read1 = await implementation.read(r.id, r.outs);
+    expect(read1.props).toEqual({
+      ...r.outs,
+      instanceIds: [ins(1), ins(3)],
+      declaredInstanceIds: [ins(1), ins(2), ins(3)],
+      priorities: { [ins(1)]: 1, [ins(3)]: 1 },
+    });
+    expect(read1.inputs).toMatchObject({ instanceIds: [ins(1), ins(3)] });
+
+    await bindOutside(sg(1), [ins(2)]);
+    const seq = await lastSeq(h.emu);
+    const read2 = await implementation.read(r.id, read1.props!);
+    // One look-up (declared ∪ recorded) and nothing else.
+    expect(await describeCalls(seq)).toBe(1);
+    expect(await bindingCalls(h.emu, seq)).toEqual([]);
+    expect(read2).toEqual({
+      id: r.id,
+      props: { ...r.outs, priorities: { [ins(1)]: 1, [ins(2)]: 1, [ins(3)]: 1 } },
+      inputs: {
+        securityGroupId: sg(1),
+        instanceIds: [ins(1), ins(2), ins(3)],
+        region: REGION,
+        adoptExisting: false,
+      },
+    });
+    // The program (unchanged) against the refreshed outputs: nothing to do.
+    const program = {
+      securityGroupId: sg(1),
+      instanceIds: [ins(1), ins(2), ins(3)],
+      region: REGION,
+      adoptExisting: false,
+    };
+    expect(await implementation.diff(r.id, read2.props!, program)).toEqual({ changes: false });
+    // A second refresh: the same outputs, and outputs vs stored inputs show no change.
+    const read3 = await implementation.read(r.id, read2.props!);
+    expect(read3).toEqual(read2);
+    expect(await implementation.diff(r.id, read3.props!, read3.inputs as any)).toEqual({ changes: false });
+    // Delete unbinds it like the others.
+    await implementation.delete(r.id, read3.props!);
+    expect((await h.bindings())[ins(2)]).toEqual([sg(99)]);
+  });
+
+  it("an adopted instance found bound again after a drop is not counted as adopted", async () => {
+    await h.reset(makeSeed({ extra: { [ins(1)]: [sg(99), sg(1)] } }));
+    const r = await create(sg(1), [ins(1), ins(2)], { adoptExisting: true });
+    expect(r.outs.adoptedInstanceIds).toEqual([ins(1)]);
+    await unbindOutside(sg(1), [ins(1)]);
+    const read1 = await implementation.read(r.id, r.outs);
+    expect(read1.props).toMatchObject({ instanceIds: [ins(2)], adoptedInstanceIds: [] });
+    await bindOutside(sg(1), [ins(1)]);
+    const read2 = await implementation.read(r.id, read1.props!);
+    expect(read2.props).toMatchObject({
+      instanceIds: [ins(1), ins(2)],
+      declaredInstanceIds: [ins(1), ins(2)],
+      adoptedInstanceIds: [],
+    });
+    // Same rule when no refresh ran in between and the next update meets it bound.
+    const upd = await implementation.update(r.id, read1.props!, {
+      securityGroupId: sg(1),
+      instanceIds: [ins(1), ins(2)],
+      region: REGION,
+      adoptExisting: true,
+    });
+    expect(upd.outs).toMatchObject({ instanceIds: [ins(1), ins(2)], adoptedInstanceIds: [] });
+  });
+
+  it("returns {} when nothing of the declared or recorded instances is bound", async () => {
+    const r = await create(sg(1), [ins(1), ins(2)]);
+    await unbindOutside(sg(1), [ins(2)]);
+    const read1 = await implementation.read(r.id, r.outs);
+    expect(read1.props?.instanceIds).toEqual([ins(1)]);
+    await unbindOutside(sg(1), [ins(1)]);
+    expect(await implementation.read(r.id, read1.props!)).toEqual({});
+  });
+
+  it("outputs of an older version (no declaredInstanceIds) are read as declaring what they record", async () => {
+    const r = await create(sg(1), [ins(1), ins(2), ins(3)]);
+    // State written by an older build after its refresh had dropped ins-2.
+    const { declaredInstanceIds: _d, ...legacy } = { ...r.outs, instanceIds: [ins(1), ins(3)] };
+    await unbindOutside(sg(1), [ins(2)]);
+    const read1 = await implementation.read(r.id, legacy as any);
+    expect(read1.props).toMatchObject({
+      instanceIds: [ins(1), ins(3)],
+      declaredInstanceIds: [ins(1), ins(3)],
+    });
+    // What the older build had already forgotten stays forgotten...
+    await bindOutside(sg(1), [ins(2)]);
+    expect((await implementation.read(r.id, legacy as any)).props?.instanceIds).toEqual([ins(1), ins(3)]);
+    // ...but from now on the recorded set is kept: ins-3 unbound, then bound again, is found.
+    await unbindOutside(sg(1), [ins(3)]);
+    const read2 = await implementation.read(r.id, read1.props!);
+    expect(read2.props).toMatchObject({ instanceIds: [ins(1)], declaredInstanceIds: [ins(1), ins(3)] });
+    await bindOutside(sg(1), [ins(3)]);
+    const read3 = await implementation.read(r.id, read2.props!);
+    expect(read3.props).toMatchObject({
+      instanceIds: [ins(1), ins(3)],
+      declaredInstanceIds: [ins(1), ins(3)],
+    });
+    // An update with the program writes the declared set: the program's ins-2 is found bound, nothing to bind.
+    const seq = await lastSeq(h.emu);
+    const upd = await implementation.update(r.id, legacy as any, {
+      securityGroupId: sg(1),
+      instanceIds: [ins(1), ins(2), ins(3)],
+      region: REGION,
+      adoptExisting: false,
+    });
+    expect(upd.outs.declaredInstanceIds).toEqual([ins(1), ins(2), ins(3)]);
+    expect(await bindingCalls(h.emu, seq)).toEqual([]);
   });
 });
 

@@ -5,6 +5,7 @@ import type { AttachmentOutputs } from "../../provider/types";
 const olds: AttachmentOutputs = {
   securityGroupId: "sg-abcd1234",
   instanceIds: ["ins-aaaa1111", "ins-bbbb2222"],
+  declaredInstanceIds: ["ins-aaaa1111", "ins-bbbb2222"],
   region: "ap-guangzhou",
   adoptExisting: false,
   priorities: { "ins-aaaa1111": 1, "ins-bbbb2222": 0 },
@@ -79,6 +80,28 @@ describe("diffAttachment", () => {
 
   it("updates after a refresh dropped drifted instances from the outputs", () => {
     expect(diffAttachment({ ...olds, instanceIds: ["ins-aaaa1111"] }, news())).toEqual({ changes: true });
+  });
+
+  it("compares with the observed instanceIds, never with declaredInstanceIds", () => {
+    // After a refresh dropped ins-bbbb2222: the program still lists it → bind it again.
+    const refreshed = { ...olds, instanceIds: ["ins-aaaa1111"], priorities: { "ins-aaaa1111": 1 } };
+    expect(diffAttachment(refreshed, news())).toEqual({ changes: true });
+    // The inputs a refresh stores (the observed set) against its outputs: no change,
+    // so a second refresh reports none.
+    expect(diffAttachment(refreshed, news({ instanceIds: ["ins-aaaa1111"] }))).toEqual({ changes: false });
+    // A declared set that differs from the observed one is not itself a change.
+    expect(
+      diffAttachment(
+        { ...olds, declaredInstanceIds: ["ins-aaaa1111", "ins-bbbb2222", "ins-cccc3333"] },
+        news(),
+      ),
+    ).toEqual({ changes: false });
+  });
+
+  it("treats outputs without declaredInstanceIds (older versions) like any other", () => {
+    const { declaredInstanceIds: _d, ...legacy } = olds;
+    expect(diffAttachment(legacy, news())).toEqual({ changes: false });
+    expect(diffAttachment(legacy, news({ instanceIds: ["ins-aaaa1111"] }))).toEqual({ changes: true });
   });
 
   it("is conservative with unknown values", () => {

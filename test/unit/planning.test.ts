@@ -7,8 +7,11 @@ import {
   observe,
   planCreate,
   planUpdate,
+  readOutcome,
+  readTargets,
 } from "../../provider/impl/operations";
 import type { OpResult } from "../../provider/impl/scheduler";
+import type { AttachmentOutputs } from "../../provider/types";
 
 const SG = "sg-abcd1234";
 
@@ -112,12 +115,135 @@ describe("normaliseOutputs", () => {
     ).toEqual({
       securityGroupId: SG,
       instanceIds: ["ins-aaaa1111", "ins-bbbb2222"],
+      // Absent in older outputs: the recorded set stands for the declared one.
+      declaredInstanceIds: ["ins-aaaa1111", "ins-bbbb2222"],
       region: "ap-guangzhou",
       adoptExisting: false,
       priorities: { a: 1 },
       adoptedInstanceIds: [],
     });
-    expect(normaliseOutputs(undefined)).toMatchObject({ securityGroupId: "", instanceIds: [], region: "" });
+    expect(normaliseOutputs(undefined)).toMatchObject({
+      securityGroupId: "",
+      instanceIds: [],
+      declaredInstanceIds: [],
+      region: "",
+    });
+  });
+
+  it("keeps declaredInstanceIds apart from instanceIds (sorted, deduplicated, junk dropped)", () => {
+    const n = normaliseOutputs(
+      {
+        securityGroupId: SG,
+        instanceIds: ["ins-aaaa1111"],
+        declaredInstanceIds: ["ins-cccc3333", "ins-aaaa1111", null, "ins-cccc3333", "ins-bbbb2222"],
+        region: "ap-guangzhou",
+      },
+      "ap-shanghai",
+    );
+    expect(n.instanceIds).toEqual(["ins-aaaa1111"]);
+    expect(n.declaredInstanceIds).toEqual(["ins-aaaa1111", "ins-bbbb2222", "ins-cccc3333"]);
+    // Present but empty is kept as empty (not replaced by instanceIds).
+    expect(
+      normaliseOutputs({ securityGroupId: SG, instanceIds: ["ins-aaaa1111"], declaredInstanceIds: [] })
+        .declaredInstanceIds,
+    ).toEqual([]);
+    // Not a list: treated as absent.
+    expect(
+      normaliseOutputs({ securityGroupId: SG, instanceIds: ["ins-aaaa1111"], declaredInstanceIds: "x" })
+        .declaredInstanceIds,
+    ).toEqual(["ins-aaaa1111"]);
+  });
+});
+
+describe("refresh (readTargets, readOutcome)", () => {
+  const A = "ins-aaaa1111";
+  const B = "ins-bbbb2222";
+  const C = "ins-cccc3333";
+  // Declared A, B, C (B adopted); an earlier refresh dropped B and C.
+  const state: AttachmentOutputs = {
+    securityGroupId: SG,
+    instanceIds: [A],
+    declaredInstanceIds: [A, B, C],
+    region: "ap-guangzhou",
+    adoptExisting: true,
+    priorities: { [A]: 1 },
+    adoptedInstanceIds: [A],
+  };
+
+  it("looks up the declared set and the recorded one", () => {
+    expect(readTargets(state)).toEqual([A, B, C]);
+    expect(readTargets({ ...state, instanceIds: [C, "ins-dddd4444"], declaredInstanceIds: [B] })).toEqual([
+      B,
+      C,
+      "ins-dddd4444",
+    ]);
+  });
+
+  it("lists again an instance of the declared set that is bound again, keeps the declared set", () => {
+    const obs = observe(
+      SG,
+      readTargets(state),
+      new Map([
+        [A, v(A, ["sg-00000001", SG])],
+        [B, v(B, [SG])],
+        [C, v(C, [])],
+      ]),
+    );
+    const r = readOutcome("the-id", state, obs);
+    expect(r).toEqual({
+      id: "the-id",
+      props: {
+        securityGroupId: SG,
+        instanceIds: [A, B],
+        declaredInstanceIds: [A, B, C],
+        region: "ap-guangzhou",
+        adoptExisting: true,
+        priorities: { [A]: 1, [B]: 0 },
+        // B is declared, not adopted.
+        adoptedInstanceIds: [A],
+      },
+      // The observed set: a second refresh then reports no change.
+      inputs: { securityGroupId: SG, instanceIds: [A, B], region: "ap-guangzhou", adoptExisting: true },
+    });
+  });
+
+  it("drops what is not bound (from adopted too), and reports the resource gone when nothing is", () => {
+    const views = new Map([
+      [A, v(A, [])],
+      [B, null],
+      [C, v(C, [SG])],
+    ]);
+    const r = readOutcome("the-id", state, observe(SG, readTargets(state), views));
+    expect(r.props).toMatchObject({
+      instanceIds: [C],
+      declaredInstanceIds: [A, B, C],
+      adoptedInstanceIds: [],
+    });
+    expect(r.inputs?.instanceIds).toEqual([C]);
+    const none = new Map([
+      [A, v(A, [])],
+      [B, null],
+      [C, v(C, ["sg-00000001"])],
+    ]);
+    expect(readOutcome("the-id", state, observe(SG, readTargets(state), none))).toEqual({});
+  });
+
+  it("reads outputs of older versions (no declaredInstanceIds) as before", () => {
+    const legacy = normaliseOutputs({ securityGroupId: SG, instanceIds: [A, B], region: "ap-guangzhou" });
+    expect(readTargets(legacy)).toEqual([A, B]);
+    const r = readOutcome(
+      "the-id",
+      legacy,
+      observe(
+        SG,
+        readTargets(legacy),
+        new Map([
+          [A, v(A, [SG])],
+          [B, v(B, [])],
+        ]),
+      ),
+    );
+    expect(r.props).toMatchObject({ instanceIds: [A], declaredInstanceIds: [A, B] });
   });
 });
 

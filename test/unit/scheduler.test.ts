@@ -9,6 +9,9 @@ import {
   planBatchError,
   Scheduler,
   Gather,
+  EngineLoad,
+  ArrivalGaps,
+  quietWindowMs,
 } from "../../provider/impl/scheduler";
 import { DEFAULT_TUNING, Tuning } from "../../provider/impl/settings";
 
@@ -380,7 +383,7 @@ class FakeCvm implements CvmTransport {
 const SG = "sg-abcd1234";
 const ins = (n: number) => `ins-${String(n).padStart(8, "0")}`;
 
-function makeScheduler(fake: FakeCvm, over: Partial<Tuning> = {}) {
+function makeScheduler(fake: FakeCvm, over: Partial<Tuning> = {}, load = new EngineLoad()) {
   const tuning: Tuning = {
     ...DEFAULT_TUNING,
     gatherWindowMs: 5,
@@ -397,7 +400,7 @@ function makeScheduler(fake: FakeCvm, over: Partial<Tuning> = {}) {
     disassociate: new RateLimiter(1000),
     describe: new RateLimiter(1000),
   };
-  const s = new Scheduler({ transport: fake, tuning: () => tuning, limiter: (n) => limiters[n] });
+  const s = new Scheduler({ transport: fake, tuning: () => tuning, limiter: (n) => limiters[n], load });
   return { s, deadline: () => Date.now() + tuning.operationTimeoutMs };
 }
 
@@ -596,5 +599,77 @@ describe("Gather (debounced trigger)", () => {
     }
     expect(firedAt).toBeGreaterThan(0);
     expect(firedAt - start).toBeLessThan(240);
+  });
+});
+
+describe("adaptive gathering (pure parts)", () => {
+  it("EngineLoad knows when the engine has free slots, or is still ramping up", () => {
+    let now = 0;
+    const load = new EngineLoad(() => now);
+    expect(load.slack).toBe(false);
+    for (let i = 0; i < 4; i++) load.enter();
+    expect([load.active, load.highWater, load.slack]).toEqual([4, 4, true]); // just grew: ramping up
+    now += EngineLoad.RAMP_MS;
+    expect(load.slack).toBe(false); // every slot it has ever used is with us
+    load.leave();
+    expect([load.active, load.highWater, load.slack]).toEqual([3, 4, true]);
+    load.enter();
+    expect(load.slack).toBe(false);
+    for (let i = 0; i < 10; i++) load.leave();
+    expect(load.active).toBe(0);
+  });
+
+  it("ArrivalGaps smooths the gaps, counts one tick once, forgets a stream after a long pause", () => {
+    const g = new ArrivalGaps();
+    g.note(1000);
+    expect(g.gapMs).toBeUndefined();
+    g.note(1000); // same tick: the same arrival
+    g.note(1100);
+    expect(g.gapMs).toBe(100);
+    g.note(1300);
+    expect(g.gapMs).toBeCloseTo(0.7 * 100 + 0.3 * 200);
+    g.note(1300 + ArrivalGaps.RESET_MS + 1);
+    expect(g.gapMs).toBeUndefined();
+  });
+
+  it("quietWindowMs stretches only for a trickle while the engine has free slots, within bounds", () => {
+    expect(quietWindowMs(100, 3000, undefined, true)).toBe(100);
+    expect(quietWindowMs(100, 3000, 250, false)).toBe(100); // every slot is with us: nothing more can come
+    expect(quietWindowMs(100, 3000, 20, true)).toBe(100); // a burst: the base window already spans gaps
+    expect(quietWindowMs(100, 3000, 150, true)).toBe(450);
+    expect(quietWindowMs(100, 3000, 2000, true)).toBe(1000); // capped
+    expect(quietWindowMs(100, 600, 2000, true)).toBe(200); // at most a third of the maximum
+    expect(quietWindowMs(300, 600, 2000, true)).toBe(300); // never below the base
+  });
+});
+
+describe("Scheduler: adaptive gathering", () => {
+  /** Binds `n` instances one call at a time, `gapMs` apart; returns the Associate request sizes. */
+  async function trickle(load: EngineLoad, n: number, gapMs: number): Promise<number[]> {
+    const ids = Array.from({ length: n }, (_, i) => ins(i));
+    const fake = new FakeCvm(ids);
+    const { s, deadline } = makeScheduler(fake, { gatherWindowMs: 10, gatherMaxMs: 3000 }, load);
+    const runs: Promise<unknown>[] = [];
+    for (const id of ids) {
+      runs.push(s.run("associate", SG, [id], deadline()));
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+    await Promise.all(runs);
+    return fake.calls.filter((c) => c.action === "AssociateSecurityGroups").map((c) => c.ids.length);
+  }
+
+  it("a trickle with free engine slots shares a request; without free slots each arrival goes on its own", async () => {
+    const slack = new EngineLoad();
+    slack.enter();
+    slack.enter();
+    slack.leave(); // high water 2, active 1: the engine could give us more
+    const stretched = await trickle(slack, 8, 25);
+    // The first arrival has no stream to measure yet and goes after the base window.
+    expect(stretched).toEqual([1, 7]);
+
+    const full = new EngineLoad(); // no slack: the base window (10 ms) cuts between 25 ms gaps
+    const base = await trickle(full, 8, 25);
+    expect(base.length).toBeGreaterThanOrEqual(4);
+    expect(base.reduce((a, b) => a + b, 0)).toBe(8);
   });
 });
