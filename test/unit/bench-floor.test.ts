@@ -204,6 +204,24 @@ describe("bench tallies and records", () => {
     const big = floor.makeRecord({ ...base, scenario: "a-1000x1", wallSeconds: 60, peakRssMb: 90 });
     const growth = floor.evaluateGoals([...recs, big]).find((g: any) => g.goal.startsWith("linear"));
     expect(growth.status).toBe("fail"); // wall ×5.93 > ×5
+    // With the trivial host measured at both sizes, ours is judged on what it adds to the engine's cost.
+    const triv = (scenario: string, resources: number, wallSeconds: number) =>
+      floor.makeMemoryRecord({
+        scenario,
+        parallel: 64,
+        operation: "up",
+        resources,
+        wallSeconds,
+        peakRssMb: 60,
+      });
+    const withHost = floor
+      .evaluateGoals([...recs, big, triv("a-200x1", 200, 5), triv("a-1000x1", 1000, 40)])
+      .find((g: any) => g.goal.startsWith("linear"));
+    expect(withHost.details).toContain(
+      "ok a-200x1→a-1000x1 p64 up wall beyond the trivial host: ×3.91 (size ×5)",
+    );
+    expect(withHost.details).toContain("info: a-200x1→a-1000x1 p64 up wall: ×5.93 (the trivial host's: ×8)");
+    expect(withHost.status).toBe("pass");
     const table = floor.formatTable(recs, { defaultParallel: 8 });
     expect(table.split("\n")).toHaveLength(2 + recs.length);
   });
