@@ -226,6 +226,7 @@ async function runOne(ctx, scenario, parallelSetting, provider) {
         fs.mkdirSync(dir, { recursive: true });
         const file = path.join(dir, `${scenario.name}-p${parallel}-${provider}-${operation}.json`);
         fs.writeFileSync(file, JSON.stringify({ t0: t0Ms, output: r.all, calls }, null, 1));
+        if (fs.existsSync(statsFile)) fs.copyFileSync(statsFile, file.replace(/\.json$/, ".stats.jsonl"));
       }
       const errs = floor.userErrorsOf(r.all);
       if (r.code !== 0 && errs.count === 0 && !timedOut) {

@@ -133,6 +133,7 @@ export const implementation = {
   async configure(req: { config: Record<string, string> } | any): Promise<void> {
     configSource = toConfigSource(req);
     registerKnownSecrets();
+    writeStatsLine("configure");
   },
 
   async check(_olds: any, news: any): Promise<{ inputs?: any; failures?: CheckFailure[] }> {

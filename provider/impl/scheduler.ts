@@ -341,13 +341,16 @@ export function quietWindowMs(
   gapMs: number | undefined,
   slack: boolean,
 ): number {
-  if (!slack || gapMs === undefined) return baseMs;
-  const cap = Math.max(baseMs, Math.min(STRETCH_CAP_MS, maxMs / 3));
+  if (!slack) return baseMs;
+  const cap = Math.max(baseMs, Math.min(STRETCH_CAP_MS, maxMs / 2));
+  // No stream measured yet (the first work for this group): more is likely
+  // on its way, at an unknown pace; a few base windows.
+  if (gapMs === undefined) return Math.min(cap, STRETCH_FACTOR * baseMs);
   return Math.min(cap, Math.max(baseMs, STRETCH_FACTOR * gapMs));
 }
 
 const STRETCH_FACTOR = 3;
-const STRETCH_CAP_MS = 1_000;
+const STRETCH_CAP_MS = 1_500;
 /** Look-ups are cheap (higher limit, no asynchronous operation): they never wait longer than this. */
 const LOOKUP_GATHER_MAX_MS = 1_000;
 

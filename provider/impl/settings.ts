@@ -93,7 +93,7 @@ export const DEFAULT_TUNING: Tuning = {
   describeRps: 20,
   pollIntervalMs: 250,
   gatherWindowMs: 100,
-  gatherMaxMs: 3000,
+  gatherMaxMs: 4000,
   retryBaseDelayMs: 250,
   retryMaxDelayMs: 10_000,
   maxTransientAttempts: 5,

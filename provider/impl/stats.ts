@@ -87,8 +87,30 @@ export function resetStats(): void {
   current = fresh();
 }
 
+/** The process's memory, in MB (rounded to 0.1): where a high RSS comes from. */
+function memoryMb(): Record<string, number> {
+  const m = process.memoryUsage();
+  const mb = (x: number) => Math.round(x / 104857.6) / 10;
+  let peak: number | undefined;
+  try {
+    // Linux: the high-water mark the benchmark reports (VmHWM, in kB).
+    const kb = /VmHWM:\s+(\d+)/.exec(fs.readFileSync("/proc/self/status", "utf8"));
+    if (kb) peak = Math.round(Number(kb[1]) / 102.4) / 10;
+  } catch {
+    // not Linux
+  }
+  return {
+    ...(peak !== undefined ? { peakRss: peak } : {}),
+    rss: mb(m.rss),
+    heapTotal: mb(m.heapTotal),
+    heapUsed: mb(m.heapUsed),
+    external: mb(m.external),
+    arrayBuffers: mb(m.arrayBuffers),
+  };
+}
+
 /**
- * Appends one JSON line `{at, event, stats}` to env SGATTACH_STATS_FILE when
+ * Appends one JSON line `{at, event, stats, memory}` to env SGATTACH_STATS_FILE when
  * set. Failures to write are ignored: statistics must never fail a deployment.
  */
 export function writeStatsLine(event: string, env: Record<string, string | undefined> = process.env): void {
@@ -97,7 +119,7 @@ export function writeStatsLine(event: string, env: Record<string, string | undef
   try {
     fs.appendFileSync(
       file,
-      JSON.stringify({ at: new Date().toISOString(), event, stats: snapshot() }) + "\n",
+      JSON.stringify({ at: new Date().toISOString(), event, stats: snapshot(), memory: memoryMb() }) + "\n",
     );
   } catch {
     // ignore

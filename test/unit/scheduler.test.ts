@@ -633,13 +633,14 @@ describe("adaptive gathering (pure parts)", () => {
   });
 
   it("quietWindowMs stretches only for a trickle while the engine has free slots, within bounds", () => {
-    expect(quietWindowMs(100, 3000, undefined, true)).toBe(100);
+    expect(quietWindowMs(100, 3000, undefined, false)).toBe(100);
+    expect(quietWindowMs(100, 3000, undefined, true)).toBe(300); // first work while slots are free: a few windows
     expect(quietWindowMs(100, 3000, 250, false)).toBe(100); // every slot is with us: nothing more can come
     expect(quietWindowMs(100, 3000, 20, true)).toBe(100); // a burst: the base window already spans gaps
     expect(quietWindowMs(100, 3000, 150, true)).toBe(450);
-    expect(quietWindowMs(100, 3000, 2000, true)).toBe(1000); // capped
-    expect(quietWindowMs(100, 600, 2000, true)).toBe(200); // at most a third of the maximum
-    expect(quietWindowMs(300, 600, 2000, true)).toBe(300); // never below the base
+    expect(quietWindowMs(100, 3000, 2000, true)).toBe(1500); // capped
+    expect(quietWindowMs(100, 600, 2000, true)).toBe(300); // at most half the maximum
+    expect(quietWindowMs(400, 600, 2000, true)).toBe(400); // never below the base
   });
 });
 
@@ -664,8 +665,7 @@ describe("Scheduler: adaptive gathering", () => {
     slack.enter();
     slack.leave(); // high water 2, active 1: the engine could give us more
     const stretched = await trickle(slack, 8, 25);
-    // The first arrival has no stream to measure yet and goes after the base window.
-    expect(stretched).toEqual([1, 7]);
+    expect(stretched).toEqual([8]);
 
     const full = new EngineLoad(); // no slack: the base window (10 ms) cuts between 25 ms gaps
     const base = await trickle(full, 8, 25);
