@@ -136,6 +136,8 @@ function makeRecord(r) {
     retries: r.retries,
     userErrors: r.userErrors,
     peakRssMb: r.peakRssMb === null ? null : round2(r.peakRssMb),
+    /** CPU seconds (user + system) of the dynamic-provider host process(es). */
+    providerCpuSeconds: r.providerCpuSeconds == null ? null : round2(r.providerCpuSeconds),
     floorSeconds: r.floorSeconds,
     exitCode: r.exitCode,
     timedOut: r.timedOut,
@@ -164,6 +166,7 @@ function makeMemoryRecord(r) {
     resources: r.resources,
     wallSeconds: round2(r.wallSeconds),
     peakRssMb: r.peakRssMb === null ? null : round2(r.peakRssMb),
+    providerCpuSeconds: r.providerCpuSeconds == null ? null : round2(r.providerCpuSeconds),
     userErrors: r.userErrors,
     exitCode: r.exitCode,
     loadAvg: r.loadAvg ?? null,
@@ -351,6 +354,17 @@ function evaluateGoals(records, { parallel64 = 64 } = {}) {
         parts.push(["wall", small.wallSeconds, big.wallSeconds]);
       }
       parts.push(["requests", total(small), total(big)], ["RSS", small.peakRssMb, big.peakRssMb]);
+      // The host's CPU also serves the engine's per-resource calls: like wall
+      // time, judged on what ours uses beyond the trivial host when it ran.
+      const cpu = (rec) => rec.providerCpuSeconds ?? null;
+      if (ts && tb && cpu(small) !== null && cpu(big) !== null && cpu(ts) !== null && cpu(tb) !== null) {
+        parts.push(["provider CPU beyond the trivial host", cpu(small) - cpu(ts), cpu(big) - cpu(tb)]);
+        details.push(
+          `info: ${small.scenario}→${big.scenario} p${small.parallel} ${small.operation} provider CPU: ×${round2(cpu(big) / cpu(small))} (the trivial host's: ×${round2(cpu(tb) / cpu(ts))})`,
+        );
+      } else {
+        parts.push(["provider CPU", cpu(small), cpu(big)]);
+      }
       for (const [what, a, b] of parts) {
         if (a === null || b === null || !(a > 0)) continue;
         const ratio = round2(b / a);
@@ -389,6 +403,8 @@ function formatTable(records, { defaultParallel } = {}) {
     "user errors",
     "RSS MB",
     "trivial RSS MB",
+    "CPU s",
+    "trivial CPU s",
   ];
   const rows = [head, head.map(() => "---")];
   for (const r of runs) {
@@ -420,6 +436,8 @@ function formatTable(records, { defaultParallel } = {}) {
       ].join(""),
       r.peakRssMb === null ? "-" : r.peakRssMb.toFixed(0),
       r.provider === "ours" && t && t.peakRssMb !== null ? t.peakRssMb.toFixed(0) : "",
+      r.providerCpuSeconds == null ? "-" : r.providerCpuSeconds.toFixed(1),
+      r.provider === "ours" && t && t.providerCpuSeconds != null ? t.providerCpuSeconds.toFixed(1) : "",
     ]);
   }
   return rows.map((row) => `| ${row.join(" | ")} |`).join("\n");

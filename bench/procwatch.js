@@ -39,6 +39,20 @@ function peakRssKb(pid) {
   return m ? parseInt(m[1], 10) : null;
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux). */
+const CLK_TCK = 100;
+
+/** CPU seconds (user + system) a process has used so far, or null when it is gone. */
+function cpuSeconds(pid) {
+  const stat = readText(`/proc/${pid}/stat`);
+  if (stat === null) return null;
+  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) / CLK_TCK : null;
+}
+
 /**
  * `node …/cmd/dynamic-provider/index.js …`, not the launcher's short
  * `node -e "…require.resolve('@pulumi/pulumi/cmd/dynamic-provider')…"`.
@@ -81,6 +95,8 @@ class RssWatcher {
     this.match = match;
     /** pid → peak kB */
     this.peaks = new Map();
+    /** pid → CPU seconds at the last sample (a process's last ≤ intervalMs are not seen) */
+    this.cpu = new Map();
     this.timer = null;
   }
 
@@ -94,6 +110,8 @@ class RssWatcher {
       }
       const kb = peakRssKb(pid);
       if (kb !== null) this.peaks.set(pid, Math.max(this.peaks.get(pid) ?? 0, kb));
+      const cpu = cpuSeconds(pid);
+      if (cpu !== null) this.cpu.set(pid, Math.max(this.cpu.get(pid) ?? 0, cpu));
     }
   }
 
@@ -103,16 +121,18 @@ class RssWatcher {
     return this;
   }
 
-  /** Stops sampling; returns {peakMb (max over processes) or null, processes}. */
+  /** Stops sampling; returns {peakMb (max over processes) or null, cpuSeconds (sum over processes) or null, processes}. */
   stop() {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     const values = [...this.peaks.values()];
+    const cpu = [...this.cpu.values()];
     return {
       peakMb: values.length ? Math.max(...values) / 1024 : null,
+      cpuSeconds: cpu.length ? cpu.reduce((a, b) => a + b, 0) : null,
       processes: values.length,
     };
   }
 }
 
-module.exports = { MARKER_VAR, RssWatcher, killMarked, markedPids, peakRssKb };
+module.exports = { MARKER_VAR, RssWatcher, killMarked, markedPids, peakRssKb, cpuSeconds };

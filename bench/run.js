@@ -243,6 +243,7 @@ async function runOne(ctx, scenario, parallelSetting, provider) {
             resources: scenario.resources,
             wallSeconds,
             peakRssMb: rss.peakMb,
+            providerCpuSeconds: rss.cpuSeconds,
             userErrors: errs.count,
             exitCode: r.code,
             loadAvg: round1(os.loadavg()[0]),
@@ -269,6 +270,7 @@ async function runOne(ctx, scenario, parallelSetting, provider) {
             retries,
             userErrors: errs.count,
             peakRssMb: rss.peakMb,
+            providerCpuSeconds: rss.cpuSeconds,
             floorSeconds,
             exitCode: r.code,
             timedOut,
@@ -286,7 +288,7 @@ async function runOne(ctx, scenario, parallelSetting, provider) {
           (rec.requests
             ? `, requests ${JSON.stringify(rec.requests)}, batches ${JSON.stringify(rec.batches)}, throttled ${rec.throttled}, busy ${rec.busy}, retries ${rec.retries}`
             : "") +
-          `, errors ${rec.userErrors} (exit ${r.code}${timedOut ? ", TIMED OUT" : ""}), RSS ${rss.peakMb === null ? "-" : rss.peakMb.toFixed(0)} MB` +
+          `, errors ${rec.userErrors} (exit ${r.code}${timedOut ? ", TIMED OUT" : ""}), RSS ${rss.peakMb === null ? "-" : rss.peakMb.toFixed(0)} MB, provider CPU ${rss.cpuSeconds === null ? "-" : rss.cpuSeconds.toFixed(1)} s` +
           (rec.bindingsExpected
             ? `, bindings ${rec.bindingsOk}/${rec.bindingsExpected} ${operation === "up" ? "bound" : "absent"}`
             : ""),

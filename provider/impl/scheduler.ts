@@ -215,6 +215,10 @@ interface Item {
   mismatchSince: number | null;
   lastError: ApiError | null;
   timer: NodeJS.Timeout | null;
+  /** When the request this item waits on was accepted (or its verification began). */
+  sentAt: number;
+  /** When the item wants its next poll. */
+  dueAt: number;
 }
 
 interface Batch {
@@ -290,13 +294,26 @@ export class EngineLoad {
   get highWater(): number {
     return this.highWaterOps;
   }
+  /** True while the high-water mark rose within `RAMP_MS`: the engine is still handing out its first operations. */
+  get ramping(): boolean {
+    return this.now() - this.grewAt < EngineLoad.RAMP_MS;
+  }
   /**
-   * True while more operations may be on their way: the engine has fewer
-   * with us than it has had, or it is still ramping up (its parallelism is
-   * not known yet).
+   * True when waiting for more operations can make a request fuller *and* is
+   * worth it: the engine is still ramping up, or it has fewer operations with
+   * us than it has had and its parallelism is above `perSecondLimit`.
+   *
+   * Why the limit: every operation holds one of the engine's slots until its
+   * asynchronous operation settles (a second or more), so with no more slots
+   * than the action's requests per second, one request per arrival can never
+   * reach the limit. Gathering would only hold the engine's next work back:
+   * at the default `--parallel` (4 × cores) each round of operations then
+   * went out and finished together, and the engine's serial per-resource
+   * work (it rewrites the checkpoint after each step) never overlapped ours.
    */
-  get slack(): boolean {
-    return this.activeOps < this.highWaterOps || this.now() - this.grewAt < EngineLoad.RAMP_MS;
+  slackAbove(perSecondLimit: number): boolean {
+    if (this.ramping) return true;
+    return this.activeOps < this.highWaterOps && this.highWaterOps > perSecondLimit;
   }
 }
 
@@ -327,13 +344,12 @@ export class ArrivalGaps {
 
 /**
  * How long a batch waits for the next arrival before it goes. The base window
- * suits bursts (and tests); while the engine still has free slots (`slack`)
- * and the stream for this group is a trickle, the window stretches to a few
- * of its gaps so that a request is not sent between two of them: at
- * `--parallel 64` the engine hands over resources one by one as earlier ones
- * finish, tens of milliseconds apart. When every slot is already with us
- * (the default parallelism's steady state), nothing more can come: the base
- * window stands.
+ * suits bursts (and tests). While more work is worth waiting for (`slack`,
+ * see `EngineLoad.slackAbove`) and the stream for this group is a trickle,
+ * the window stretches to a few of its gaps so that a request is not sent
+ * between two of them: at `--parallel 64` the engine hands over resources one
+ * by one as earlier ones finish, tens of milliseconds apart. Otherwise the
+ * base window stands.
  */
 export function quietWindowMs(
   baseMs: number,
@@ -353,6 +369,44 @@ const STRETCH_FACTOR = 3;
 const STRETCH_CAP_MS = 1_500;
 /** Look-ups are cheap (higher limit, no asynchronous operation): they never wait longer than this. */
 const LOOKUP_GATHER_MAX_MS = 1_000;
+
+/**
+ * How long operations take, from the accepted request to the poll that saw
+ * them settled (an upper bound of the true time): the last few, to place an
+ * operation's first poll. The cloud's operations take a second or more; a
+ * poll before the quickest of them ever settled only costs a request.
+ */
+export class OperationDurations {
+  private readonly recent: number[] = [];
+  static readonly KEEP = 32;
+  note(ms: number): void {
+    this.recent.push(ms);
+    if (this.recent.length > OperationDurations.KEEP) this.recent.shift();
+  }
+  /** Three quarters of the quickest recent operation, within [base, cap]; base while nothing is known. */
+  firstPollMs(baseMs: number, capMs: number): number {
+    if (this.recent.length === 0) return baseMs;
+    return Math.max(baseMs, Math.min(capMs, 0.75 * Math.min(...this.recent)));
+  }
+}
+
+/**
+ * When an operation that is `ageMs` old is next polled. Before its first poll
+ * time, at that time; after it, every eighth of its age, at least `baseMs`
+ * and at most 4 × `baseMs` apart. Operations of a few seconds are polled
+ * every `baseMs` once they may have settled (the wait is on the critical
+ * path of every resource); one that has run for many seconds has shown it
+ * is slow, and asking it every `baseMs` would make DescribeInstances
+ * requests follow wall time instead of work.
+ */
+export function nextPollDelayMs(ageMs: number, baseMs: number, firstPollMs: number): number {
+  if (ageMs < firstPollMs) return firstPollMs - ageMs;
+  return Math.min(POLL_MAX_FACTOR * baseMs, Math.max(baseMs, ageMs / 8));
+}
+
+const POLL_MAX_FACTOR = 4;
+/** However slow operations have been, the first poll comes within 8 × `pollIntervalMs` (2 s by default). */
+const FIRST_POLL_MAX_FACTOR = 8;
 
 interface LookupRecord {
   pending: Set<string>;
@@ -386,6 +440,8 @@ export class Scheduler {
   private readonly batches = new Map<string, Batch>();
   private readonly waiting = new Set<Item>();
   private pollTimer: NodeJS.Timeout | null = null;
+  private pollFireAt = Infinity;
+  private readonly durations = new OperationDurations();
   private polling = false;
   private readonly lookupWaiters = new Map<string, LookupRecord[]>();
   private lookupFlushScheduled = false;
@@ -450,6 +506,8 @@ export class Scheduler {
               mismatchSince: null,
               lastError: null,
               timer: null,
+              sentAt: 0,
+              dueAt: 0,
             };
             const q = this.queues.get(id);
             if (q) {
@@ -467,8 +525,17 @@ export class Scheduler {
    * Looks instances up (coalesced with every other look-up and poll, ≤100 ids
    * per request). Absent instances map to null. Rejects on a non-retryable
    * error or when retries run past the deadline.
+   *
+   * Look-ups gather like binds (see `quietWindowMs`), within
+   * `LOOKUP_GATHER_MAX_MS`: at `--parallel 64` every create and delete starts
+   * with one, one resource at a time. A poll (`forPoll`) is already timed
+   * and goes at once, taking the look-ups that wait along.
    */
-  lookup(instanceIds: string[], deadline?: number): Promise<Map<string, InstanceView | null>> {
+  lookup(
+    instanceIds: string[],
+    deadline?: number,
+    forPoll = false,
+  ): Promise<Map<string, InstanceView | null>> {
     const ids = [...new Set(instanceIds)];
     if (ids.length === 0) return Promise.resolve(new Map());
     return new Promise((resolve, reject) => {
@@ -485,10 +552,16 @@ export class Scheduler {
         if (list) list.push(rec);
         else this.lookupWaiters.set(id, [rec]);
       }
-      this.scheduleLookupFlush(
-        this.lookupWaiters.size >= this.tuning.maxBatchSize ? 0 : this.tuning.gatherWindowMs,
-        Math.min(this.tuning.gatherMaxMs, LOOKUP_GATHER_MAX_MS),
-      );
+      const t = this.tuning;
+      const maxMs = Math.min(t.gatherMaxMs, LOOKUP_GATHER_MAX_MS);
+      // A poll is already timed: it goes at once, with whatever look-ups are waiting.
+      let quiet = forPoll ? 0 : t.gatherWindowMs;
+      if (!forPoll) {
+        const gaps = this.arrivalsOf("lookup");
+        gaps.note(this.now());
+        quiet = quietWindowMs(quiet, maxMs, gaps.gapMs, this.load.slackAbove(t.describeRps));
+      }
+      this.scheduleLookupFlush(this.lookupWaiters.size >= t.maxBatchSize ? 0 : quiet, maxMs);
     });
   }
 
@@ -570,7 +643,8 @@ export class Scheduler {
     const gaps = this.arrivalsOf(key);
     gaps.note(this.now());
     const full = batch.items.length >= t.maxBatchSize;
-    const quiet = quietWindowMs(t.gatherWindowMs, t.gatherMaxMs, gaps.gapMs, this.load.slack);
+    const limit = item.kind === "associate" ? t.associateRps : t.disassociateRps;
+    const quiet = quietWindowMs(t.gatherWindowMs, t.gatherMaxMs, gaps.gapMs, this.load.slackAbove(limit));
     this.scheduleFlush(batch, full ? 0 : quiet, t.gatherMaxMs);
   }
 
@@ -651,10 +725,12 @@ export class Scheduler {
       return;
     }
     ticket.done();
+    const sentAt = this.now();
     for (const it of items) {
       it.requestId = requestId;
       it.verifyError = null;
       it.mismatchSince = null;
+      it.sentAt = sentAt;
       this.startWaiting(it);
     }
   }
@@ -751,6 +827,7 @@ export class Scheduler {
           it.requestId = "";
           it.verifyError = err;
           it.mismatchSince = null;
+          it.sentAt = this.now();
           this.startWaiting(it);
         }
         return;
@@ -777,28 +854,74 @@ export class Scheduler {
   private startWaiting(item: Item): void {
     if (item.phase === "done") return;
     item.phase = "waiting";
+    // A verification has no operation to wait for: look soon.
+    const first = item.requestId ? this.firstPollMs() : this.tuning.pollIntervalMs;
+    item.dueAt = Math.min(item.sentAt + first, item.deadline);
     this.waiting.add(item);
-    this.ensurePoller();
+    this.schedulePoll();
   }
 
-  private ensurePoller(): void {
-    if (this.polling || this.pollTimer) return;
-    this.pollTimer = setTimeout(() => {
-      this.pollTimer = null;
-      void this.pollOnce();
-    }, this.tuning.pollIntervalMs);
+  private firstPollMs(): number {
+    const base = this.tuning.pollIntervalMs;
+    return this.durations.firstPollMs(base, FIRST_POLL_MAX_FACTOR * base);
+  }
+
+  /** Arms the one poll timer for the earliest item due (none while a poll runs: it re-arms when done). */
+  private schedulePoll(): void {
+    if (this.polling || this.waiting.size === 0) return;
+    let earliest = Infinity;
+    for (const it of this.waiting) if (it.dueAt < earliest) earliest = it.dueAt;
+    if (this.pollTimer && this.pollFireAt <= earliest) return;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollFireAt = earliest;
+    this.pollTimer = setTimeout(
+      () => {
+        this.pollTimer = null;
+        this.pollFireAt = Infinity;
+        void this.pollOnce();
+      },
+      Math.max(0, earliest - this.now()),
+    );
+  }
+
+  /**
+   * The items one poll looks at: every item due (or due within half a base
+   * interval), then, while they fit in the request(s) this poll sends anyway,
+   * the ones due soonest (a look at them is free).
+   */
+  private pickPolled(now: number): Item[] {
+    const soon = now + this.tuning.pollIntervalMs / 2;
+    const due: Item[] = [];
+    const later: Item[] = [];
+    for (const it of this.waiting) (it.dueAt <= soon ? due : later).push(it);
+    if (due.length === 0) return due;
+    const max = this.tuning.maxBatchSize;
+    const ids = new Set(due.map((i) => i.id));
+    const room = Math.ceil(ids.size / max) * max;
+    later.sort((a, b) => a.dueAt - b.dueAt);
+    for (const it of later) {
+      if (!ids.has(it.id)) {
+        if (ids.size >= room) continue;
+        ids.add(it.id);
+      }
+      due.push(it);
+    }
+    return due;
   }
 
   private async pollOnce(): Promise<void> {
-    const items = [...this.waiting];
-    if (items.length === 0) return;
+    const items = this.pickPolled(this.now());
+    if (items.length === 0) {
+      this.schedulePoll();
+      return;
+    }
     this.polling = true;
     counters.poll();
     try {
       const ids = [...new Set(items.map((i) => i.id))];
       let views: Map<string, InstanceView | null> | null = null;
       try {
-        views = await this.lookup(ids, Math.max(...items.map((i) => i.deadline)));
+        views = await this.lookup(ids, Math.max(...items.map((i) => i.deadline)), true);
       } catch (e) {
         const err = toApiError("DescribeInstances", e);
         if (classifyError(err) === "fatal" && err.code !== LOCAL_CODES.timeout) {
@@ -814,6 +937,18 @@ export class Scheduler {
         }
       }
       const now = this.now();
+      const base = this.tuning.pollIntervalMs;
+      const first = this.firstPollMs();
+      for (const it of items) {
+        if (!this.waiting.has(it)) continue;
+        if (now >= it.deadline) {
+          this.timeout(it);
+          continue;
+        }
+        const age = now - it.sentAt;
+        const delay = it.requestId ? nextPollDelayMs(age, base, first) : base;
+        it.dueAt = Math.min(now + delay, it.deadline);
+      }
       for (const it of [...this.waiting]) if (now >= it.deadline) this.timeout(it);
     } catch (bug) {
       // Never let an unexpected error escape a timer callback (it would crash
@@ -822,7 +957,7 @@ export class Scheduler {
       for (const it of items) if (this.waiting.has(it)) this.fail(it, "rejected", err);
     } finally {
       this.polling = false;
-      if (this.waiting.size > 0) this.ensurePoller();
+      this.schedulePoll();
     }
   }
 
@@ -833,6 +968,7 @@ export class Scheduler {
         it.mismatchSince = null;
         return;
       case "done":
+        if (it.requestId && v.note === "applied") this.durations.note(this.now() - it.sentAt);
         this.done(it, v.note, view);
         return;
       case "fail": {

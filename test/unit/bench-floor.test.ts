@@ -130,6 +130,7 @@ describe("bench tallies and records", () => {
     retries: 0,
     userErrors: 0,
     peakRssMb: 80.456,
+    providerCpuSeconds: 4.444,
     floorSeconds: 8,
     exitCode: 0,
     timedOut: false,
@@ -152,6 +153,7 @@ describe("bench tallies and records", () => {
       retries: 0,
       userErrors: 0,
       peakRssMb: 80.46,
+      providerCpuSeconds: 4.44,
       floorSeconds: 8,
     });
     expect(floor.validateRecord(r)).toEqual([]);
@@ -201,9 +203,16 @@ describe("bench tallies and records", () => {
     expect(by("provider peak RSS").status).toBe("pass");
     expect(by("linear").status).toBe("n/a");
 
-    const big = floor.makeRecord({ ...base, scenario: "a-1000x1", wallSeconds: 60, peakRssMb: 90 });
+    const big = floor.makeRecord({
+      ...base,
+      scenario: "a-1000x1",
+      wallSeconds: 60,
+      peakRssMb: 90,
+      providerCpuSeconds: 30,
+    });
     const growth = floor.evaluateGoals([...recs, big]).find((g: any) => g.goal.startsWith("linear"));
     expect(growth.status).toBe("fail"); // wall ×5.93 > ×5
+    expect(growth.details).toContain("FAIL a-200x1→a-1000x1 p64 up provider CPU: ×6.76 (size ×5)");
     // With the trivial host measured at both sizes, ours is judged on what it adds to the engine's cost.
     const triv = (scenario: string, resources: number, wallSeconds: number) =>
       floor.makeMemoryRecord({
@@ -214,14 +223,27 @@ describe("bench tallies and records", () => {
         wallSeconds,
         peakRssMb: 60,
       });
+    const bigFaster = { ...big, providerCpuSeconds: 20 };
     const withHost = floor
-      .evaluateGoals([...recs, big, triv("a-200x1", 200, 5), triv("a-1000x1", 1000, 40)])
+      .evaluateGoals([...recs, bigFaster, triv("a-200x1", 200, 5), triv("a-1000x1", 1000, 40)])
       .find((g: any) => g.goal.startsWith("linear"));
     expect(withHost.details).toContain(
       "ok a-200x1→a-1000x1 p64 up wall beyond the trivial host: ×3.91 (size ×5)",
     );
     expect(withHost.details).toContain("info: a-200x1→a-1000x1 p64 up wall: ×5.93 (the trivial host's: ×8)");
+    expect(withHost.details).toContain("ok a-200x1→a-1000x1 p64 up provider CPU: ×4.5 (size ×5)");
     expect(withHost.status).toBe("pass");
+    // With the trivial host's CPU at both sizes, ours is judged beyond it.
+    const cpuHost = (scenario: string, resources: number, wallSeconds: number, cpu: number) => ({
+      ...triv(scenario, resources, wallSeconds),
+      providerCpuSeconds: cpu,
+    });
+    const beyond = floor
+      .evaluateGoals([...recs, big, cpuHost("a-200x1", 200, 5, 2), cpuHost("a-1000x1", 1000, 40, 20)])
+      .find((g: any) => g.goal.startsWith("linear"));
+    expect(beyond.details).toContain(
+      "ok a-200x1→a-1000x1 p64 up provider CPU beyond the trivial host: ×4.1 (size ×5)",
+    );
     const table = floor.formatTable(recs, { defaultParallel: 8 });
     expect(table.split("\n")).toHaveLength(2 + recs.length);
   });
@@ -240,5 +262,19 @@ describe("bench arguments", () => {
     expect(floor.selected("c-300", ["a"])).toBe(false);
     expect(floor.selected("a-1000x1", ["a-1000x1"])).toBe(true);
     expect(floor.selected("b-50x4", null)).toBe(true);
+  });
+});
+
+describe("bench process watch", () => {
+  it("reads a live process's CPU seconds from /proc, and null for a gone one", () => {
+    const { cpuSeconds } = require("../../bench/procwatch");
+    const start = Date.now();
+    while (Date.now() - start < 150) Math.sqrt(Math.random()); // burn a little CPU
+    const mine = cpuSeconds(process.pid);
+    const used = process.cpuUsage();
+    expect(mine).toBeGreaterThan(0);
+    // Same clock as Node's own account, to the tick (10 ms) and a little more.
+    expect(Math.abs(mine - (used.user + used.system) / 1e6)).toBeLessThan(0.5);
+    expect(cpuSeconds(2 ** 22 + 12345)).toBeNull();
   });
 });

@@ -12,6 +12,8 @@ import {
   EngineLoad,
   ArrivalGaps,
   quietWindowMs,
+  OperationDurations,
+  nextPollDelayMs,
 } from "../../provider/impl/scheduler";
 import { DEFAULT_TUNING, Tuning } from "../../provider/impl/settings";
 
@@ -603,20 +605,47 @@ describe("Gather (debounced trigger)", () => {
 });
 
 describe("adaptive gathering (pure parts)", () => {
-  it("EngineLoad knows when the engine has free slots, or is still ramping up", () => {
+  it("EngineLoad: slack while ramping up, or with free slots when the engine's parallelism is above the limit", () => {
     let now = 0;
     const load = new EngineLoad(() => now);
-    expect(load.slack).toBe(false);
-    for (let i = 0; i < 4; i++) load.enter();
-    expect([load.active, load.highWater, load.slack]).toEqual([4, 4, true]); // just grew: ramping up
+    expect(load.slackAbove(10)).toBe(false);
+    for (let i = 0; i < 8; i++) load.enter();
+    expect([load.active, load.highWater, load.slackAbove(10)]).toEqual([8, 8, true]); // just grew: ramping up
     now += EngineLoad.RAMP_MS;
-    expect(load.slack).toBe(false); // every slot it has ever used is with us
+    expect(load.slackAbove(10)).toBe(false); // every slot it has ever used is with us
     load.leave();
-    expect([load.active, load.highWater, load.slack]).toEqual([3, 4, true]);
-    load.enter();
-    expect(load.slack).toBe(false);
-    for (let i = 0; i < 10; i++) load.leave();
+    // 8 slots, 10 requests/s: one request per arrival cannot reach the limit; gathering would only hold work back
+    expect([load.active, load.highWater, load.slackAbove(10)]).toEqual([7, 8, false]);
+    expect(load.slackAbove(4)).toBe(true); // a lower limit: worth waiting for the free slot
+    for (let i = 0; i < 5; i++) load.enter(); // high water 12
+    now += EngineLoad.RAMP_MS;
+    expect(load.slackAbove(10)).toBe(false); // all 12 with us
+    load.leave();
+    expect([load.active, load.highWater, load.slackAbove(10)]).toEqual([11, 12, true]);
+    for (let i = 0; i < 20; i++) load.leave();
     expect(load.active).toBe(0);
+  });
+
+  it("OperationDurations places the first poll at 3/4 of the quickest recent operation, within bounds", () => {
+    const d = new OperationDurations();
+    expect(d.firstPollMs(250, 1000)).toBe(250); // nothing known yet
+    d.note(2000);
+    d.note(1200);
+    expect(d.firstPollMs(250, 1000)).toBe(900);
+    d.note(100);
+    expect(d.firstPollMs(250, 1000)).toBe(250); // never below the base
+    for (let i = 0; i < OperationDurations.KEEP; i++) d.note(5000);
+    expect(d.firstPollMs(250, 1000)).toBe(1000); // the quick one is forgotten; capped
+  });
+
+  it("nextPollDelayMs waits for the first poll time, then an eighth of the age within [base, 4 × base]", () => {
+    expect(nextPollDelayMs(0, 250, 900)).toBe(900);
+    expect(nextPollDelayMs(300, 250, 900)).toBe(600);
+    expect(nextPollDelayMs(900, 250, 900)).toBe(250);
+    expect(nextPollDelayMs(2000, 250, 900)).toBe(250); // a few seconds: every base interval
+    expect(nextPollDelayMs(4000, 250, 900)).toBe(500);
+    expect(nextPollDelayMs(60_000, 250, 900)).toBe(1000); // capped at 4 × base
+    expect(nextPollDelayMs(0, 250, 250)).toBe(250);
   });
 
   it("ArrivalGaps smooths the gaps, counts one tick once, forgets a stream after a long pause", () => {
@@ -644,12 +673,65 @@ describe("adaptive gathering (pure parts)", () => {
   });
 });
 
+describe("Scheduler: polling by operation age", () => {
+  it("polls a young operation often and an old one less; later operations are first polled near the quickest seen", async () => {
+    const ids = Array.from({ length: 5 }, (_, i) => ins(i));
+    const fake = new FakeCvm(ids);
+    fake.latencyMs = 300;
+    // A fixed interval of 25 ms polls each operation ≈12 times.
+    const { s, deadline } = makeScheduler(fake, { pollIntervalMs: 25 });
+    for (const id of ids) {
+      const [r] = await s.run("associate", SG, [id], deadline());
+      expect(r.ok).toBe(true);
+    }
+    const pollsPerOperation: number[] = [];
+    for (const c of fake.calls) {
+      if (c.action === "AssociateSecurityGroups") pollsPerOperation.push(0);
+      else if (c.action === "DescribeInstances") pollsPerOperation[pollsPerOperation.length - 1]++;
+    }
+    expect(pollsPerOperation).toHaveLength(5);
+    // First operation: nothing known; polled every 25 ms, from 200 ms on every eighth of its age: ≈12 polls.
+    expect(pollsPerOperation[0]).toBeGreaterThanOrEqual(9);
+    expect(pollsPerOperation[0]).toBeLessThanOrEqual(14);
+    // Later ones: first poll at 3/4 of the quickest seen, capped at 8 × 25 ms = 200 ms; then 25, 28, 31, 35 ms later: ≈5 polls.
+    for (const n of pollsPerOperation.slice(1)) {
+      expect(n).toBeGreaterThanOrEqual(1);
+      expect(n).toBeLessThanOrEqual(7);
+    }
+    for (const id of ids) expect(fake.instances.get(id)!.sgs).toEqual([SG]);
+    expect(s.idle()).toBe(true);
+  });
+
+  it("one poll looks at every waiting operation it can fit, due or not", async () => {
+    const ids = Array.from({ length: 3 }, (_, i) => ins(i));
+    const fake = new FakeCvm(ids);
+    fake.latencyMs = 60;
+    const { s, deadline } = makeScheduler(fake);
+    const runs: Promise<unknown>[] = [];
+    for (const id of ids) {
+      runs.push(s.run("associate", SG, [id], deadline()));
+      await new Promise((r) => setTimeout(r, 20)); // separate requests, overlapping operations
+    }
+    await Promise.all(runs);
+    const describes = fake.calls.filter((c) => c.action === "DescribeInstances");
+    expect(fake.count("AssociateSecurityGroups")).toBe(3);
+    // Once all three wait, each poll carries all three of them.
+    expect(describes.some((c) => c.ids.length === 3)).toBe(true);
+    expect(s.idle()).toBe(true);
+  });
+});
+
 describe("Scheduler: adaptive gathering", () => {
   /** Binds `n` instances one call at a time, `gapMs` apart; returns the Associate request sizes. */
-  async function trickle(load: EngineLoad, n: number, gapMs: number): Promise<number[]> {
+  async function trickle(
+    load: EngineLoad,
+    n: number,
+    gapMs: number,
+    over: Partial<Tuning> = {},
+  ): Promise<number[]> {
     const ids = Array.from({ length: n }, (_, i) => ins(i));
     const fake = new FakeCvm(ids);
-    const { s, deadline } = makeScheduler(fake, { gatherWindowMs: 10, gatherMaxMs: 3000 }, load);
+    const { s, deadline } = makeScheduler(fake, { gatherWindowMs: 10, gatherMaxMs: 3000, ...over }, load);
     const runs: Promise<unknown>[] = [];
     for (const id of ids) {
       runs.push(s.run("associate", SG, [id], deadline()));
@@ -660,16 +742,27 @@ describe("Scheduler: adaptive gathering", () => {
   }
 
   it("a trickle with free engine slots shares a request; without free slots each arrival goes on its own", async () => {
-    const slack = new EngineLoad();
-    slack.enter();
-    slack.enter();
-    slack.leave(); // high water 2, active 1: the engine could give us more
-    const stretched = await trickle(slack, 8, 25);
+    // The loads' clocks jump past the ramp-up once their slots are set, so that only the slots decide.
+    let offset = 0;
+    const later = () => Date.now() + offset;
+    const slack = new EngineLoad(later);
+    for (let i = 0; i < 12; i++) slack.enter();
+    slack.leave(); // high water 12 (above 10 requests/s), active 11
+    const few = new EngineLoad(later);
+    for (let i = 0; i < 8; i++) few.enter();
+    few.leave(); // high water 8, active 7
+    offset = EngineLoad.RAMP_MS;
+    expect([slack.slackAbove(10), few.slackAbove(10)]).toEqual([true, false]);
+    const stretched = await trickle(slack, 8, 25, { associateRps: 10 });
     expect(stretched).toEqual([8]);
 
-    const full = new EngineLoad(); // no slack: the base window (10 ms) cuts between 25 ms gaps
-    const base = await trickle(full, 8, 25);
+    const full = new EngineLoad(later); // no slack: the base window (10 ms) cuts between 25 ms gaps
+    const base = await trickle(full, 8, 25, { associateRps: 10 });
     expect(base.length).toBeGreaterThanOrEqual(4);
     expect(base.reduce((a, b) => a + b, 0)).toBe(8);
+
+    // Free slots, but no more of them than requests per second: nothing to gain by waiting.
+    const unstretched = await trickle(few, 8, 25, { associateRps: 10 });
+    expect(unstretched.length).toBeGreaterThanOrEqual(4);
   });
 });
