@@ -16,7 +16,8 @@
 //   others are re-sent;
 // - completion is observed by ONE poll loop for every waiting operation, whose
 //   DescribeInstances look-ups are coalesced with everybody else's (≤100 ids
-//   per request).
+//   per request); an operation is first polled when the quickest recent ones
+//   had settled, then more rarely as it ages.
 
 import { ApiError, LOCAL_CODES } from "./errors";
 import { CvmTransport, InstanceView, toApiError } from "./api";
