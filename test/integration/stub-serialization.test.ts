@@ -43,7 +43,8 @@ describe("the serialized provider", () => {
   afterAll(async () => emulator?.stop());
 
   it("is a small stub that captures no implementation and no secrets", () => {
-    expect(text.length).toBeLessThan(4000);
+    // Stored twice per resource and rewritten with the checkpoint at every step: keep it small.
+    expect(text.length).toBeLessThan(2600); // the first, commented stub: 3,262
     expect(text).toContain("pulumi-tencentcloud-sg-attachment/implementation");
     expect(text).not.toMatch(/AssociateSecurityGroups|secretKey|TENCENTCLOUD_SECRET/);
   });
