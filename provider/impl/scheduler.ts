@@ -942,10 +942,6 @@ export class Scheduler {
       const first = this.firstPollMs();
       for (const it of items) {
         if (!this.waiting.has(it)) continue;
-        if (now >= it.deadline) {
-          this.timeout(it);
-          continue;
-        }
         const age = now - it.sentAt;
         const delay = it.requestId ? nextPollDelayMs(age, base, first) : base;
         it.dueAt = Math.min(now + delay, it.deadline);
