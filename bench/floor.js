@@ -249,7 +249,9 @@ function evaluateGoals(records, { parallel64 = 64 } = {}) {
     for (const r of aRuns) {
       const action = r.operation === "up" ? "AssociateSecurityGroups" : "DisassociateSecurityGroups";
       const n = r.requests[action] ?? 0;
-      if (r.provider === "ours")
+      // The goal is about (a) as the issue defines it, 200 instances; --large's
+      // 1,000 are shown beside it.
+      if (r.provider === "ours" && scenarioSize(r.scenario) === 200)
         details.push(`${n <= 10 ? "ok" : "FAIL"} ${r.scenario} ${action}: ${n} (≤ 10)`);
       else details.push(`info: ${r.provider} ${r.scenario} ${action}: ${n}`);
     }
@@ -257,7 +259,7 @@ function evaluateGoals(records, { parallel64 = 64 } = {}) {
       goal: `(a) at --parallel ${parallel64}: ≤ 10 Associate and ≤ 10 Disassociate requests`,
       status: status(
         details,
-        aRuns.some((r) => r.provider === "ours"),
+        aRuns.some((r) => r.provider === "ours" && scenarioSize(r.scenario) === 200),
       ),
       details,
     });

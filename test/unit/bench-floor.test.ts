@@ -210,7 +210,12 @@ describe("bench tallies and records", () => {
       peakRssMb: 90,
       providerCpuSeconds: 30,
     });
-    const growth = floor.evaluateGoals([...recs, big]).find((g: any) => g.goal.startsWith("linear"));
+    const withBig = floor.evaluateGoals([...recs, big]);
+    // The "(a) ≤ 10" goal covers the 200-instance (a); the 1,000 one is shown beside it.
+    expect(withBig.find((g: any) => g.goal.startsWith("(a) at")).details).toContain(
+      "info: ours a-1000x1 AssociateSecurityGroups: 4",
+    );
+    const growth = withBig.find((g: any) => g.goal.startsWith("linear"));
     expect(growth.status).toBe("fail"); // wall ×5.93 > ×5
     expect(growth.details).toContain("FAIL a-200x1→a-1000x1 p64 up provider CPU: ×6.76 (size ×5)");
     // With the trivial host measured at both sizes, ours is judged on what it adds to the engine's cost.
