@@ -556,12 +556,7 @@ export class Scheduler {
       const t = this.tuning;
       const maxMs = Math.min(t.gatherMaxMs, LOOKUP_GATHER_MAX_MS);
       // A poll is already timed: it goes at once, with whatever look-ups are waiting.
-      let quiet = forPoll ? 0 : t.gatherWindowMs;
-      if (!forPoll) {
-        const gaps = this.arrivalsOf("lookup");
-        gaps.note(this.now());
-        quiet = quietWindowMs(quiet, maxMs, gaps.gapMs, this.load.slackAbove(t.describeRps));
-      }
+      const quiet = forPoll ? 0 : this.arrivalQuietMs("lookup", maxMs, t.describeRps);
       this.scheduleLookupFlush(this.lookupWaiters.size >= t.maxBatchSize ? 0 : quiet, maxMs);
     });
   }
@@ -641,12 +636,17 @@ export class Scheduler {
     item.phase = "ready";
     batch.items.push(item);
     const t = this.tuning;
-    const gaps = this.arrivalsOf(key);
-    gaps.note(this.now());
     const full = batch.items.length >= t.maxBatchSize;
     const limit = item.kind === "associate" ? t.associateRps : t.disassociateRps;
-    const quiet = quietWindowMs(t.gatherWindowMs, t.gatherMaxMs, gaps.gapMs, this.load.slackAbove(limit));
+    const quiet = this.arrivalQuietMs(key, t.gatherMaxMs, limit);
     this.scheduleFlush(batch, full ? 0 : quiet, t.gatherMaxMs);
+  }
+
+  /** Notes an arrival on stream `key` and returns how long its batch should wait for the next one. */
+  private arrivalQuietMs(key: string, maxMs: number, perSecondLimit: number): number {
+    const gaps = this.arrivalsOf(key);
+    gaps.note(this.now());
+    return quietWindowMs(this.tuning.gatherWindowMs, maxMs, gaps.gapMs, this.load.slackAbove(perSecondLimit));
   }
 
   private arrivalsOf(key: string): ArrivalGaps {
