@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { providerStub } from "./stub";
+import * as providerStub from "./stub";
 import type { AttachmentOutputs } from "./types";
 
 /** Arguments of a {@link SecurityGroupAttachment}. */

@@ -1,26 +1,35 @@
-import type * as pulumi from "@pulumi/pulumi";
-
 /**
  * The provider object that Pulumi serializes into the stack state.
  *
  * Pulumi stores the text of the dynamic provider with every resource and runs
  * the stored text for `read` (refresh) and `delete` (destroy). If that text
  * held the real implementation, a fix in a new version of this package would
- * never reach existing stacks. So the stored text is only this stub: it
- * captures nothing but the module id below, and at call time loads the
- * implementation from the package installed next to the Pulumi program.
+ * never reach existing stacks. So the stored text only ever leads here, and
+ * the methods below load the implementation at call time from the package
+ * installed next to the Pulumi program.
  *
- * Keep this file tiny and stable: any change to it changes the stored text
- * (harmless, but noisy in `stack export`), and it must never capture values
- * (credentials especially) because captured values are written to the state.
+ * Why this module's exports ARE the provider object: Pulumi's serializer
+ * stores a module loaded from node_modules as `require("<its public path>")`
+ * instead of its code. Installed normally, each resource's stored text is
+ * therefore under 300 characters that require
+ * `pulumi-tencentcloud-sg-attachment/provider` (a public export that must
+ * never move). Where the package is not under node_modules (this repository's
+ * own demo, a symlinked `file:` dependency), the serializer copies these
+ * functions by value instead, so they must stay self-contained: they capture
+ * only `M` and `L`, and never a value such as a credential, which would be
+ * written to the state.
+ *
+ * Size matters: the text is stored twice per resource (inputs and outputs)
+ * and the file backend rewrites the whole checkpoint after every step. The
+ * by-value text made each resource 8.4 KB of checkpoint when commented,
+ * 6.6 KB when terse; the require form leaves only Pulumi's own fields. Hence
+ * also the one-letter names and no comments inside function bodies,
+ * which the by-value copy would carry verbatim.
  */
-//
-// Every byte of the text below is stored twice per resource (in its inputs
-// and outputs), and the file backend rewrites the whole checkpoint after each
-// step: the first, commented version of this stub (3.3 KB of text) was 6.5 KB
-// of each resource's 8.4 KB in the checkpoint. Hence the one-letter names and
-// no comment inside a function body (serializeFunction copies bodies
-// verbatim, comments included).
+import type * as pulumi from "@pulumi/pulumi";
+
+type P = pulumi.dynamic.ResourceProvider;
+
 const M = "pulumi-tencentcloud-sg-attachment/implementation";
 
 // Loads the implementation. The dynamic-provider host starts in the Pulumi
@@ -36,12 +45,11 @@ function L(): any {
   return require(M).implementation;
 }
 
-export const providerStub: pulumi.dynamic.ResourceProvider = {
-  configure: (r) => L().configure(r),
-  check: (o, n) => L().check(o, n),
-  diff: (i, o, n) => L().diff(i, o, n),
-  create: (n) => L().create(n),
-  read: (i, p) => L().read(i, p),
-  update: (i, o, n) => L().update(i, o, n),
-  delete: (i, p) => L().delete(i, p),
-};
+export const configure: NonNullable<P["configure"]> = (r) => L().configure(r);
+export const check: NonNullable<P["check"]> = (o, n) => L().check(o, n);
+export const diff: NonNullable<P["diff"]> = (i, o, n) => L().diff(i, o, n);
+export const create: P["create"] = (n) => L().create(n);
+export const read: NonNullable<P["read"]> = (i, p) => L().read(i, p);
+export const update: NonNullable<P["update"]> = (i, o, n) => L().update(i, o, n);
+const d: NonNullable<P["delete"]> = (i, p) => L().delete(i, p);
+export { d as delete };

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { startEmulator, type RunningEmulator } from "../../emulator";
-import { providerStub } from "../../provider/stub";
+import * as providerStub from "../../provider/stub";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const SECRET_KEY = "stub-test-SECRET-key-4242";
@@ -43,6 +43,8 @@ describe("the serialized provider", () => {
   afterAll(async () => emulator?.stop());
 
   it("is a small stub that captures no implementation and no secrets", () => {
+    // Here the package is not under node_modules, so the serializer copies the
+    // stub by value (installed, it stores a require: test/e2e/upgrade.test.ts).
     // Stored twice per resource and rewritten with the checkpoint at every step: keep it small.
     expect(text.length).toBeLessThan(2600); // the first, commented stub: 3,262
     expect(text).toContain("pulumi-tencentcloud-sg-attachment/implementation");
