@@ -445,6 +445,66 @@ function formatTable(records, { defaultParallel } = {}) {
   return rows.map((row) => `| ${row.join(" | ")} |`).join("\n");
 }
 
+/**
+ * The README's table: one row per scenario, parallelism and operation, ours
+ * beside the baseline, the trivial host, the floor and the naive provider.
+ */
+function formatComparison(records) {
+  const runs = records.filter((r) => r.kind === "run");
+  const triv = records.filter((r) => r.kind === "memory-baseline");
+  const same = (a, b) =>
+    a.scenario === b.scenario && a.parallel === b.parallel && a.operation === b.operation;
+  const bindRequests = (r) =>
+    r.requests[r.operation === "up" ? "AssociateSecurityGroups" : "DisassociateSecurityGroups"] ?? 0;
+  const one = (x) => (x == null ? "" : String(Math.round(x * 10) / 10));
+  const head = [
+    "scenario",
+    "parallel",
+    "op",
+    "ours s",
+    "baseline s",
+    "trivial host s",
+    "floor s",
+    "ours ≤ baseline + 1.5×floor",
+    "ours bind req.",
+    "ours Describe",
+    "naive bind req.",
+    "naive user errors",
+    "ours throttled+busy (retried)",
+    "ours RSS MB",
+    "trivial host RSS MB",
+    "ours CPU s",
+    "trivial host CPU s",
+  ];
+  const rows = [head, head.map(() => "---")];
+  for (const o of runs.filter((r) => r.provider === "ours")) {
+    const b = runs.find((r) => r.provider === "baseline" && same(r, o));
+    const n = runs.find((r) => r.provider === "naive" && same(r, o));
+    const t = triv.find((r) => same(r, o));
+    const budget = b ? b.wallSeconds + 1.5 * o.floorSeconds : null;
+    rows.push([
+      o.scenario,
+      String(o.parallel),
+      o.operation,
+      o.timedOut ? `>${o.wallSeconds} (timeout)` : one(o.wallSeconds),
+      one(b?.wallSeconds),
+      one(t?.wallSeconds),
+      one(o.floorSeconds),
+      budget === null ? "" : o.wallSeconds <= budget && !o.timedOut ? "yes" : `NO (${budget.toFixed(1)})`,
+      String(bindRequests(o)),
+      String(o.requests.DescribeInstances ?? 0),
+      n ? String(bindRequests(n)) : "",
+      n ? String(n.userErrors) : "",
+      `${o.throttled + o.busy}${o.retries ? ` (${o.retries})` : ""}`,
+      one(o.peakRssMb),
+      one(t?.peakRssMb),
+      one(o.providerCpuSeconds),
+      one(t?.providerCpuSeconds),
+    ]);
+  }
+  return rows.map((row) => `| ${row.join(" | ")} |`).join("\n");
+}
+
 function formatGoals(goals) {
   const out = [];
   for (const g of goals) {
@@ -465,6 +525,7 @@ function parseArgs(argv) {
     out: null,
     dumpCalls: false,
     resume: false,
+    report: false,
     timeoutScale: 1,
     help: false,
   };
@@ -495,6 +556,7 @@ function parseArgs(argv) {
     else if (name === "--out") opts.out = value();
     else if (name === "--dump-calls") opts.dumpCalls = true;
     else if (name === "--resume") opts.resume = true;
+    else if (name === "--report") opts.report = true;
     else if (name === "--timeout-scale") opts.timeoutScale = Number(value());
     else if (name === "--help" || name === "-h") opts.help = true;
     else throw new Error(`unknown option ${a}`);
@@ -533,6 +595,7 @@ module.exports = {
   validateRecord,
   evaluateGoals,
   formatTable,
+  formatComparison,
   formatGoals,
   parseArgs,
   selected,

@@ -65,6 +65,7 @@ function usage() {
     "  --providers ...  subset of ours,naive,baseline,trivial; default: all",
     "  --out file       results file (default bench/results.json)",
     "  --resume         keep the records already in the results file; run only what is missing",
+    "  --report         run nothing: print the README's comparison table and the goals of the results file",
     "  --dump-calls     also write each run's emulator call log and CLI output to .pulumi-local/bench/calls/",
   ].join("\n");
 }
@@ -371,6 +372,14 @@ async function main() {
   }
   if (opts.help) {
     console.log(usage());
+    return;
+  }
+  if (opts.report) {
+    const file = opts.out ? path.resolve(opts.out) : DEFAULT_OUT;
+    const records = JSON.parse(fs.readFileSync(file, "utf8"));
+    console.log(floor.formatComparison(records));
+    console.log("\n## Goals (reported, not asserted)\n");
+    console.log(floor.formatGoals(floor.evaluateGoals(records, { parallel64: 64 })));
     return;
   }
   if (process.platform !== "linux") throw new Error("the benchmark reads /proc: Linux only");

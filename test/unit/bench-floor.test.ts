@@ -254,6 +254,53 @@ describe("bench tallies and records", () => {
   });
 });
 
+describe("bench comparison table (the README's)", () => {
+  const run = (provider: string, wallSeconds: number, requests: Record<string, number>, extra = {}) => ({
+    kind: "run",
+    scenario: "c-300",
+    parallel: 64,
+    provider,
+    operation: "up",
+    wallSeconds,
+    requests,
+    throttled: 0,
+    busy: 0,
+    retries: 0,
+    userErrors: 0,
+    peakRssMb: 150.04,
+    providerCpuSeconds: 1.83,
+    floorSeconds: 2,
+    timedOut: false,
+    ...extra,
+  });
+  const trivial = {
+    kind: "memory-baseline",
+    scenario: "c-300",
+    parallel: 64,
+    provider: "trivial",
+    operation: "up",
+    wallSeconds: 5.66,
+    peakRssMb: 127.4,
+    providerCpuSeconds: 1.3,
+  };
+
+  it("puts ours beside the baseline, the trivial host and naive, and judges the wall-time goal", () => {
+    const recs = [
+      run("ours", 8.72, { AssociateSecurityGroups: 3, DescribeInstances: 29 }, { throttled: 1, retries: 1 }),
+      run("baseline", 5.6, { AssociateSecurityGroups: 3 }),
+      run("naive", 4, { AssociateSecurityGroups: 1 }, { userErrors: 1 }),
+      trivial,
+    ];
+    const lines = floor.formatComparison(recs).split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toBe(
+      "| c-300 | 64 | up | 8.7 | 5.6 | 5.7 | 2 | NO (8.6) | 3 | 29 | 1 | 1 | 1 (1) | 150 | 127.4 | 1.8 | 1.3 |",
+    );
+    recs[0] = run("ours", 8.6, { AssociateSecurityGroups: 3 });
+    expect(floor.formatComparison(recs).split("\n")[2]).toContain("| 2 | yes | 3 | 0 |");
+  });
+});
+
 describe("bench arguments", () => {
   it("parses the options", () => {
     expect(floor.parseArgs(["--quick", "--only", "a,c", "--parallel=64"])).toMatchObject({
