@@ -609,7 +609,9 @@ describe("adaptive gathering (pure parts)", () => {
     let now = 0;
     const load = new EngineLoad(() => now);
     expect(load.slackAbove(10)).toBe(false);
-    for (let i = 0; i < 8; i++) load.enter();
+    load.enter();
+    expect(load.slackAbove(10)).toBe(false); // a lone operation is not a ramp: nothing says more will come
+    for (let i = 0; i < 7; i++) load.enter();
     expect([load.active, load.highWater, load.slackAbove(10)]).toEqual([8, 8, true]); // just grew: ramping up
     now += EngineLoad.RAMP_MS;
     expect(load.slackAbove(10)).toBe(false); // every slot it has ever used is with us
