@@ -368,7 +368,14 @@ function evaluateGoals(records, { parallel64 = 64 } = {}) {
         parts.push(["provider CPU", cpu(small), cpu(big)]);
       }
       for (const [what, a, b] of parts) {
-        if (a === null || b === null || !(a > 0)) continue;
+        if (a === null || b === null) continue;
+        if (!(a > 0)) {
+          // Nothing to grow from (ours within the trivial host's noise at the smaller size): say so.
+          details.push(
+            `info: ${small.scenario}→${big.scenario} p${small.parallel} ${small.operation} ${what}: not judged (${round2(a)} at the smaller size, ${round2(b)} at the larger)`,
+          );
+          continue;
+        }
         const ratio = round2(b / a);
         details.push(
           `${ratio <= factor ? "ok" : "FAIL"} ${small.scenario}→${big.scenario} p${small.parallel} ${small.operation} ${what}: ×${ratio} (size ×${round2(factor)})`,

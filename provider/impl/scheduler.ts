@@ -538,7 +538,8 @@ export class Scheduler {
    * Look-ups gather like binds (see `quietWindowMs`), within
    * `LOOKUP_GATHER_MAX_MS`: at `--parallel 64` every create and delete starts
    * with one, one resource at a time. A poll (`forPoll`) is already timed
-   * and goes at once, taking the look-ups that wait along.
+   * and goes at once, taking the look-ups that wait along; a look-up that
+   * arrives when a poll is due within `pollIntervalMs` waits for it.
    */
   lookup(
     instanceIds: string[],
@@ -564,7 +565,15 @@ export class Scheduler {
       const t = this.tuning;
       const maxMs = Math.min(t.gatherMaxMs, LOOKUP_GATHER_MAX_MS);
       // A poll is already timed: it goes at once, with whatever look-ups are waiting.
-      const quiet = forPoll ? 0 : this.arrivalQuietMs("lookup", maxMs, t.describeRps);
+      let quiet = forPoll ? 0 : this.arrivalQuietMs("lookup", maxMs, t.describeRps);
+      // A poll due within one poll interval takes this look-up along: wait for
+      // it rather than send a request of our own. (When the engine hands over
+      // resources one by one, a poll is nearly always that close; if it comes
+      // to nothing, the look-up goes on its own just after.)
+      if (!forPoll && this.pollTimer) {
+        const pollIn = this.pollFireAt - this.now();
+        if (pollIn <= t.pollIntervalMs) quiet = Math.min(maxMs, Math.max(quiet, pollIn + 1));
+      }
       this.scheduleLookupFlush(this.lookupWaiters.size >= t.maxBatchSize ? 0 : quiet, maxMs);
     });
   }

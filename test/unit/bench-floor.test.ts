@@ -249,6 +249,13 @@ describe("bench tallies and records", () => {
     expect(beyond.details).toContain(
       "ok a-200x1→a-1000x1 p64 up provider CPU beyond the trivial host: ×4.1 (size ×5)",
     );
+    // Ours within the trivial host's CPU at 200: nothing to grow from, said rather than skipped.
+    const noisy = floor
+      .evaluateGoals([...recs, big, cpuHost("a-200x1", 200, 5, 10), cpuHost("a-1000x1", 1000, 40, 20)])
+      .find((g: any) => g.goal.startsWith("linear"));
+    expect(noisy.details).toContain(
+      "info: a-200x1→a-1000x1 p64 up provider CPU beyond the trivial host: not judged (-5.56 at the smaller size, 10 at the larger)",
+    );
     const table = floor.formatTable(recs, { defaultParallel: 8 });
     expect(table.split("\n")).toHaveLength(2 + recs.length);
   });

@@ -723,6 +723,40 @@ describe("Scheduler: polling by operation age", () => {
   });
 });
 
+describe("Scheduler: look-ups ride along with polls", () => {
+  it("a look-up that arrives shortly before a poll goes in the poll's request", async () => {
+    const [a, b] = [ins(1), ins(2)];
+    const fake = new FakeCvm([a, b]);
+    fake.latencyMs = 400;
+    const { s, deadline } = makeScheduler(fake, {
+      pollIntervalMs: 150,
+      gatherWindowMs: 5,
+      gatherMaxMs: 1000,
+    });
+    const bind = s.run("associate", SG, [a], deadline());
+    // The bind is accepted and waits for its first poll (150 ms after it was sent).
+    while (fake.count("AssociateSecurityGroups") === 0) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 40));
+    const seen = await s.lookup([b]);
+    expect(seen.get(b)?.securityGroupIds).toEqual([]);
+    const describes = fake.calls.filter((c) => c.action === "DescribeInstances");
+    // The look-up went with the poll of a, not in a request of its own.
+    expect(describes[0].ids.sort()).toEqual([a, b]);
+    await bind;
+    expect(fake.instances.get(a)!.sgs).toEqual([SG]);
+  });
+
+  it("with no poll due, a look-up goes after its own gathering window", async () => {
+    const b = ins(2);
+    const fake = new FakeCvm([b]);
+    const { s } = makeScheduler(fake, { pollIntervalMs: 150, gatherWindowMs: 5, gatherMaxMs: 1000 });
+    const started = Date.now();
+    await s.lookup([b]);
+    expect(Date.now() - started).toBeLessThan(150); // not held for a poll that is not coming
+    expect(fake.calls.filter((c) => c.action === "DescribeInstances").map((c) => c.ids)).toEqual([[b]]);
+  });
+});
+
 describe("Scheduler: adaptive gathering", () => {
   /** Binds `n` instances one call at a time, `gapMs` apart; returns the Associate request sizes. */
   async function trickle(
