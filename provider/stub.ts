@@ -45,7 +45,8 @@ function L(): any {
   return require(M).implementation;
 }
 
-export const configure: NonNullable<P["configure"]> = (r) => L().configure(r);
+// Typed without P["configure"]: older @pulumi/pulumi (the peer range) has no such member.
+export const configure = (r: unknown): Promise<void> => L().configure(r);
 export const check: NonNullable<P["check"]> = (o, n) => L().check(o, n);
 export const diff: NonNullable<P["diff"]> = (i, o, n) => L().diff(i, o, n);
 export const create: P["create"] = (n) => L().create(n);
