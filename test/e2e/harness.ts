@@ -46,22 +46,39 @@ export function packageTarball(): string {
   return path.join(out, name);
 }
 
+const projectDirs = new Map<string, string>();
+
 /**
  * A Pulumi project (Pulumi.yaml + TypeScript program from test/e2e/fixture)
  * whose node_modules come from `npm install <tarball>`. Installed once per
  * tarball content and reused: each suite gets its own stacks and backend.
+ * Suites call this for every stack while other stacks run in the folder, so
+ * the fixture files are only ever replaced whole (a copy in place truncates
+ * Pulumi.yaml first, and a CLI reading it then finds no project).
  */
 export function userProject(tarball = packageTarball()): string {
+  const known = projectDirs.get(tarball);
+  if (known) return known;
   const hash = crypto.createHash("sha256").update(fs.readFileSync(tarball)).digest("hex").slice(0, 12);
   const dir = path.join(LOCAL_DIR, "e2e", `project-${hash}`);
   const fixture = path.join(REPO_ROOT, "test", "e2e", "fixture");
   fs.mkdirSync(dir, { recursive: true });
-  for (const f of fs.readdirSync(fixture)) fs.copyFileSync(path.join(fixture, f), path.join(dir, f));
+  for (const f of fs.readdirSync(fixture))
+    replaceIfChanged(path.join(dir, f), fs.readFileSync(path.join(fixture, f)));
   if (!fs.existsSync(path.join(dir, ".installed"))) {
     installTarball(dir, tarball);
     fs.writeFileSync(path.join(dir, ".installed"), tarball);
   }
+  projectDirs.set(tarball, dir);
   return dir;
+}
+
+/** Writes `content` to `file` by rename (never a half-written file), unless it already holds it. */
+function replaceIfChanged(file: string, content: Buffer): void {
+  if (fs.existsSync(file) && fs.readFileSync(file).equals(content)) return;
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, content);
+  fs.renameSync(tmp, file);
 }
 
 /** `npm install` of the tarball plus the peer and TypeScript toolchain, as a user project would. */

@@ -348,17 +348,27 @@ export function diagnostics(output: string): Record<string, string> {
   return out;
 }
 
-/** Runs `fn` over `items`, at most `limit` at a time. */
+/**
+ * Runs `fn` over `items`, at most `limit` at a time. After a failure no new
+ * item starts, and the first failure is thrown once the running ones have
+ * ended (so that no CLI run outlives the test that started it).
+ */
 export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const i = next++;
-      results[i] = await fn(items[i]);
+      try {
+        results[i] = await fn(items[i]);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
   return results;
 }
 
