@@ -723,6 +723,40 @@ describe("Scheduler: polling by operation age", () => {
   });
 });
 
+describe("Scheduler: one instance stands for its request until the request settles", () => {
+  it("polls a 250-instance deployment through its three requests' representatives, then the rest at once", async () => {
+    const ids = Array.from({ length: 250 }, (_, i) => ins(i));
+    const fake = new FakeCvm(ids);
+    fake.latencyMs = 400;
+    const { s, deadline } = makeScheduler(fake, { pollIntervalMs: 20 });
+    const results = await s.run("associate", SG, ids, deadline());
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(fake.count("AssociateSecurityGroups")).toBe(3);
+    const describes = fake.calls.filter((c) => c.action === "DescribeInstances");
+    // ≈15 polls while the operations run: one request each (three representatives,
+    // filled up with free looks), where polling every instance took three each
+    // (≈45); then one or two requests for the instances not yet seen.
+    expect(describes.length).toBeLessThanOrEqual(25);
+    expect(describes.every((c) => c.ids.length <= 100)).toBe(true);
+    for (const id of ids) expect(fake.instances.get(id)!.sgs).toEqual([SG]);
+    expect(s.idle()).toBe(true);
+  });
+
+  it("once the request settles, every instance of it gets its own answer (one FAILED among successes)", async () => {
+    const ids = Array.from({ length: 5 }, (_, i) => ins(i));
+    const fake = new FakeCvm(ids);
+    fake.latencyMs = 60;
+    fake.failing.add(ins(3));
+    // Room for one instance per poll: nothing rides along for free.
+    const { s, deadline } = makeScheduler(fake, { pollIntervalMs: 10, maxBatchSize: 5 });
+    const results = await s.run("associate", SG, ids, deadline());
+    const byId = new Map(results.map((r) => [r.instanceId, r]));
+    expect(byId.get(ins(3))).toMatchObject({ ok: false, reason: "operationFailed" });
+    for (const id of ids.filter((i) => i !== ins(3))) expect(byId.get(id)).toMatchObject({ ok: true });
+    expect(s.idle()).toBe(true);
+  });
+});
+
 describe("Scheduler: look-ups ride along with polls", () => {
   it("a look-up that arrives shortly before a poll goes in the poll's request", async () => {
     const [a, b] = [ins(1), ins(2)];
