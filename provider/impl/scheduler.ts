@@ -444,6 +444,11 @@ export interface SchedulerDeps {
 
 const MAX_REISSUES = 2;
 
+/** The item a poll looks at on behalf of `it` (see Scheduler.representatives): itself unless represented. */
+function standIn(it: Item, reps: Map<string, Item>): Item {
+  return (it.requestId && reps.get(it.requestId)) || it;
+}
+
 export class Scheduler {
   private readonly queues = new Map<string, Item[]>();
   private readonly batches = new Map<string, Batch>();
@@ -893,7 +898,7 @@ export class Scheduler {
     const reps = this.representatives();
     let earliest = Infinity;
     for (const it of this.waiting) {
-      const due = (it.requestId ? reps.get(it.requestId) : undefined)?.dueAt ?? it.dueAt;
+      const due = standIn(it, reps).dueAt;
       if (due < earliest) earliest = due;
     }
     if (this.pollTimer && this.pollFireAt <= earliest) return;
@@ -925,8 +930,7 @@ export class Scheduler {
     const due: Item[] = [];
     const later: Item[] = [];
     for (const it of this.waiting) {
-      const represented = it.requestId !== "" && reps.has(it.requestId) && reps.get(it.requestId) !== it;
-      (it.dueAt <= soon && !represented ? due : later).push(it);
+      (it.dueAt <= soon && standIn(it, reps) === it ? due : later).push(it);
     }
     if (due.length === 0) return due;
     const max = this.tuning.maxBatchSize;
@@ -1006,8 +1010,8 @@ export class Scheduler {
         if (polled.has(it) || !it.requestId) continue;
         if (this.settledRequests.has(it.requestId)) it.dueAt = Math.min(it.dueAt, now);
         else {
-          const rep = reps.get(it.requestId);
-          if (rep && polled.has(rep) && rep.requestId === it.requestId) it.dueAt = rep.dueAt;
+          const rep = standIn(it, reps);
+          if (polled.has(rep) && rep.requestId === it.requestId) it.dueAt = rep.dueAt;
         }
       }
       for (const it of [...this.waiting]) if (now >= it.deadline) this.timeout(it);
