@@ -25,7 +25,7 @@ step() { printf '[pulumi-build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # --- the CLI ---------------------------------------------------------------
 if [ ! -x "$OUT/pulumi" ]; then
-  step "building pulumi CLI v$CLI_VERSION from the Go module proxy (first time only: ~10 min on 2 cores, ~3.7 GB of Go caches)"
+  step "building pulumi CLI v$CLI_VERSION from the Go module proxy (first time only: ~6-10 min on 2 cores, ~3.8 GB of Go caches)"
   cd "$WORK/cli"
   cat > go.mod <<MOD
 module sgattach.local/pulumi-cli
