@@ -1111,7 +1111,7 @@ export class Scheduler {
     const chunk = new Map<string, LookupRecord[]>();
     // (Deleting the entry being visited is safe while iterating a Map: no copy of a 1,000-entry map per flush.)
     for (const [id, recs] of this.lookupWaiters) {
-      const live = recs.every((r) => !r.settled) ? recs : recs.filter((r) => !r.settled);
+      const live = recs.filter((r) => !r.settled);
       if (live.length === 0) {
         this.lookupWaiters.delete(id);
         continue;

@@ -747,7 +747,8 @@ describe("Scheduler: one instance stands for its request until the request settl
     const fake = new FakeCvm(ids);
     fake.latencyMs = 60;
     fake.failing.add(ins(3));
-    // Room for one instance per poll: nothing rides along for free.
+    // One request of five; a poll's request has room for all five, so the
+    // FAILED instance is judged beside the successes of its own request.
     const { s, deadline } = makeScheduler(fake, { pollIntervalMs: 10, maxBatchSize: 5 });
     const results = await s.run("associate", SG, ids, deadline());
     const byId = new Map(results.map((r) => [r.instanceId, r]));
