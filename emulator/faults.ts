@@ -3,6 +3,9 @@
 // own validation and logic:
 //   - every matching "latency" fault adds its delay (they accumulate);
 //   - the first matching error/transient/http/drop fault that "fires" decides the reply;
+//   - an error or latency fault with `instanceIds` matches only calls naming at
+//     least one of them (a CAM policy denying some instances, a quota that
+//     only some of them hit); its default message names the first one;
 //   - "operationFailure" faults are consumed when an Associate/Disassociate is
 //     accepted and make the async operation end FAILED.
 // A fault without `count` and without `probability` fires on every matching
@@ -73,6 +76,15 @@ function validateFault(f: unknown): Fault {
     "fault.probability must be a number in [0, 1]",
   );
   check(o.message === undefined || typeof o.message === "string", "fault.message must be a string");
+  check(
+    o.instanceIds === undefined ||
+      (Array.isArray(o.instanceIds) && o.instanceIds.every((x) => typeof x === "string")),
+    "fault.instanceIds must be an array of strings",
+  );
+  check(
+    o.instanceIds === undefined || ["error", "latency", "operationFailure"].includes(o.kind as string),
+    "fault.instanceIds applies to error, latency and operationFailure faults",
+  );
   switch (o.kind) {
     case "error":
       check(
@@ -99,11 +111,6 @@ function validateFault(f: unknown): Fault {
       );
       break;
     case "operationFailure":
-      check(
-        o.instanceIds === undefined ||
-          (Array.isArray(o.instanceIds) && o.instanceIds.every((x) => typeof x === "string")),
-        "fault.instanceIds must be an array of strings",
-      );
       check(
         o.action === undefined || BINDING_ACTIONS.has(o.action as string),
         "operationFailure applies to Associate/DisassociateSecurityGroups",
@@ -160,6 +167,7 @@ export class FaultEngine {
       const fault = f.fault;
       if (fault.action !== undefined && fault.action !== action) continue;
       if (fault.kind === "operationFailure") continue;
+      if (!namesAny(fault, instanceIds)) continue;
       if (fault.kind === "latency") {
         latencyMs += fault.ms;
         continue;
@@ -175,7 +183,11 @@ export class FaultEngine {
     switch (fault.kind) {
       case "error": {
         let message = fault.message;
-        if (message === undefined) {
+        const hit = fault.instanceIds ? instanceIds.find((id) => fault.instanceIds!.includes(id)) : undefined;
+        if (message === undefined && hit !== undefined) {
+          // As CAM and quota errors do: the first resource concerned, not a list.
+          message = `${defaultMessage(fault.code)} (resource: qcs::cvm:::instance/${hit})`;
+        } else if (message === undefined) {
           message = defaultMessage(fault.code);
           if (INSTANCE_SCOPED.has(fault.code) && instanceIds.length)
             message = `${instancesPhrase(instanceIds)}: ${message}`;
@@ -211,6 +223,13 @@ export class FaultEngine {
     }
     return out;
   }
+}
+
+/** A fault without `instanceIds` matches every call; one with them, calls naming at least one. */
+function namesAny(fault: Fault, instanceIds: string[] | undefined): boolean {
+  const only = (fault as { instanceIds?: string[] }).instanceIds;
+  if (only === undefined) return true;
+  return (instanceIds ?? []).some((id) => only.includes(id));
 }
 
 function transientOutcome(action: string, instanceIds: string[]): FaultOutcome {

@@ -118,11 +118,20 @@ export interface Counters {
 }
 
 export type Fault =
-  | { kind: "error"; action?: string; code: string; message?: string; count?: number; probability?: number }
+  | {
+      kind: "error";
+      action?: string;
+      code: string;
+      message?: string;
+      count?: number;
+      probability?: number;
+      /** Fires only for requests naming at least one of these instances (a CAM deny rule, a quota hit). */
+      instanceIds?: string[];
+    }
   | { kind: "transient"; probability: number; action?: string }
   | { kind: "http"; status: number; action?: string; count?: number; probability?: number }
   | { kind: "drop"; action?: string; count?: number; probability?: number; afterCommit?: boolean }
-  | { kind: "latency"; ms: number; action?: string }
+  | { kind: "latency"; ms: number; action?: string; instanceIds?: string[] }
   | { kind: "operationFailure"; action?: string; instanceIds?: string[]; count?: number; message?: string };
 
 export type FaultInfo = Fault & { id: string; remaining: number | null };

@@ -8,15 +8,9 @@ import { allIdle, getContext, resetContexts } from "./context";
 import { diffAttachment, DiffResult } from "./diff";
 import { clearRegisteredSecrets, describeError, redact, registerSecret } from "./errors";
 import { defaultJournalDir, openJournal } from "./journal";
-import {
-  clearClaims,
-  createFlow,
-  deleteFlow,
-  normaliseOutputs,
-  OpContext,
-  readFlow,
-  updateFlow,
-} from "./operations";
+import { announceHandOvers } from "./announce";
+import { Claims } from "./claims";
+import { createFlow, deleteFlow, normaliseOutputs, OpContext, readFlow, updateFlow } from "./operations";
 import {
   CONFIG_KEYS,
   ConfigSource,
@@ -31,6 +25,13 @@ import { counters, resetStats, snapshot, Stats, writeStatsLine } from "./stats";
 import { CheckFailure, checkInputs, requireValidInputs } from "./validate";
 
 let configSource: ConfigSource = () => undefined;
+
+/**
+ * The bindings' owners among the resources this process serves, and their
+ * hand-overs: one registry per provider process (one deployment). A wait
+ * for a hand-over ends early when no other operation runs here.
+ */
+const claims = new Claims({ othersActive: (waiting) => engineLoad.active > waiting });
 
 function stringify(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
@@ -90,6 +91,7 @@ function opContext(settings: Settings, region: string): OpContext {
     tuning: settings.tuning,
     journal: openJournal(defaultJournalDir(process.env), settings.endpoint.url, region),
     scope: `${settings.endpoint.url}|${region}`,
+    claims,
   };
 }
 
@@ -118,6 +120,14 @@ async function guarded<T>(method: string, fn: () => Promise<T>, operation: boole
     if (operation) engineLoad.leave();
     counters.call(method, ok);
     if (operation) writeStatsLine(`${method}.${ok ? "ok" : "error"}`);
+  }
+}
+
+function safeEndpoint(): string | undefined {
+  try {
+    return currentSettings().endpoint.url;
+  } catch {
+    return undefined;
   }
 }
 
@@ -151,8 +161,22 @@ export const implementation = {
     );
   },
 
-  async diff(_id: string, olds: AttachmentOutputs, news: AttachmentInputs): Promise<DiffResult> {
-    return guarded("diff", async () => diffAttachment(olds, news, safeDefaultRegion()), false);
+  async diff(id: string, olds: AttachmentOutputs, news: AttachmentInputs): Promise<DiffResult> {
+    return guarded(
+      "diff",
+      async () => {
+        const region = safeDefaultRegion();
+        const result = diffAttachment(olds, news, region);
+        // The engine diffs every resource before updating it: announce who
+        // gives up and who takes which binding, for the hand-overs.
+        if (result.changes && !result.replaces?.length) {
+          const endpoint = safeEndpoint();
+          if (endpoint !== undefined) announceHandOvers(claims, endpoint, id, olds, news, region);
+        }
+        return result;
+      },
+      false,
+    );
   },
 
   async create(inputs: AttachmentInputs): Promise<{ id: string; outs: AttachmentOutputs }> {
@@ -194,21 +218,21 @@ export const implementation = {
         const settings = currentSettings();
         const n = requireValidInputs(news, settings);
         const o = normaliseOutputs(olds, n.region);
-        const { outs } = await updateFlow(opContext(settings, n.region), o, n);
+        const { outs } = await updateFlow(opContext(settings, n.region), o, n, id);
         return { outs };
       },
       true,
     );
   },
 
-  async delete(_id: string, props: AttachmentOutputs): Promise<void> {
+  async delete(id: string, props: AttachmentOutputs): Promise<void> {
     await guarded(
       "delete",
       async () => {
         const settings = currentSettings();
         const p = normaliseOutputs(props, settings.region);
         if (!p.securityGroupId || p.instanceIds.length === 0) return;
-        await deleteFlow(opContext(settings, regionOf(p)), p);
+        await deleteFlow(opContext(settings, regionOf(p)), p, id);
       },
       true,
     );
@@ -231,5 +255,5 @@ export function resetForTests(): void {
   resetContexts();
   resetStats();
   clearRegisteredSecrets();
-  clearClaims();
+  claims.clear();
 }

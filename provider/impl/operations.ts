@@ -4,11 +4,13 @@
 import { randomBytes } from "crypto";
 import type { AttachmentOutputs } from "../types";
 import type { InstanceView } from "./api";
+import { Claims, claimKey, type Rendezvous } from "./claims";
 import { hintFor, ProviderError } from "./errors";
 import type { OpResult, Scheduler } from "./scheduler";
 import type { Tuning } from "./settings";
 import type { Journal } from "./journal";
 import type { Normalised } from "./validate";
+import { foreignBindingText, judgeAlreadyBound, type Offer } from "./ownership";
 
 export const MAX_SGS_PER_INSTANCE = 5;
 
@@ -23,6 +25,8 @@ export interface OpContext {
   journal?: Journal;
   /** The cloud and region (endpoint|region): the scope of in-process binding claims. */
   scope?: string;
+  /** Who owns which binding among the resources of this deployment, and hand-overs (claims.ts). */
+  claims?: Claims;
   now?: () => number;
 }
 
@@ -149,40 +153,57 @@ export function observe(
 }
 
 // ---------------------------------------------------------------------------
-// Claims: one owner per binding within the provider process
+// Claims and hand-overs (see claims.ts)
 // ---------------------------------------------------------------------------
 
-// One provider process serves every resource of a deployment. Two resources
-// declaring the same (group, instance) would otherwise both "succeed" (the
-// second sees the binding already made by the first) and the destroy of one
-// would unbind it from under the other. The first create to claim a binding
-// owns it; the claim lasts until that resource is deleted or the create fails.
-const claims = new Map<string, string>();
-
-function claimKey(scope: string, sg: string, instanceId: string): string {
-  return `${scope}|${sg}|${instanceId}`;
+function claimsOf(ctx: OpContext): Claims {
+  // Without a registry of the process, this resource coordinates with nobody.
+  ctx.claims ??= new Claims();
+  return ctx.claims;
 }
 
-/** Claims every instance for `owner`, or none: returns the instances other owners hold. */
-export function claimBindings(scope: string, sg: string, ids: readonly string[], owner: string): string[] {
-  const contested = ids.filter((id) => {
-    const o = claims.get(claimKey(scope, sg, id));
-    return o !== undefined && o !== owner;
-  });
-  if (contested.length === 0) for (const id of ids) claims.set(claimKey(scope, sg, id), owner);
-  return contested;
+function keysOf(ctx: OpContext, sg: string, ids: readonly string[]): string[] {
+  return ids.map((id) => claimKey(ctx.scope ?? "", sg, id));
 }
 
-/** Forgets every claim (tests; a new deployment is a new process anyway). */
-export function clearClaims(): void {
-  claims.clear();
-}
-
-export function releaseBindings(scope: string, sg: string, ids: readonly string[], owner?: string): void {
+/** Asks the registry, for each instance already bound, whether another attachment gives it up. */
+function offersFor(ctx: OpContext, sg: string, ids: readonly string[], owner: string): Map<string, Offer> {
+  const offers = new Map<string, Offer>();
   for (const id of ids) {
-    const k = claimKey(scope, sg, id);
-    if (owner === undefined || claims.get(k) === owner) claims.delete(k);
+    const r = claimsOf(ctx).startTake(claimKey(ctx.scope ?? "", sg, id), owner);
+    if (r !== "none") offers.set(id, r);
   }
+  return offers;
+}
+
+function abandonAll(ctx: OpContext, sg: string, owner: string, held: string[], taking: string[]): void {
+  for (const k of keysOf(ctx, sg, held)) claimsOf(ctx).abandon(k, "releaser", owner);
+  for (const k of keysOf(ctx, sg, taking)) claimsOf(ctx).abandon(k, "taker", owner);
+}
+
+/** Meets the other side of each hand-over; returns the instances per outcome. */
+async function meet(
+  ctx: OpContext,
+  sg: string,
+  owner: string,
+  side: "releaser" | "taker",
+  ids: readonly string[],
+): Promise<Record<Rendezvous, string[]>> {
+  const out: Record<Rendezvous, string[]> = { handedOver: [], withdrawn: [], alone: [] };
+  const ends = await Promise.all(
+    ids.map((id) => claimsOf(ctx).rendezvous(claimKey(ctx.scope ?? "", sg, id), side, owner)),
+  );
+  ids.forEach((id, i) => out[ends[i]].push(id));
+  return out;
+}
+
+function handOverRefusal(sg: string, ids: readonly string[]): string {
+  return (
+    `instances ${list(ids)} hold ${sg} for another attachment of this deployment that gives them up, ` +
+    `but its update failed or did not run while this one waited (with --parallel 1, or when one attachment ` +
+    `depends on the other, the two cannot meet). They stay with that attachment. Remove them from it ` +
+    `first (one pulumi up), then add them here (the next one).`
+  );
 }
 
 export function newResourceId(sg: string, region: string): string {
@@ -351,14 +372,21 @@ export async function createFlow(
       : { instanceIds: new Set<string>(), handles: [] as string[] };
   const reclaimed = plan.alreadyBound.filter((id) => interrupted.instanceIds.has(id));
   const foreign = plan.alreadyBound.filter((id) => !interrupted.instanceIds.has(id));
+  // The ownership rule (ownership.ts) decides what happens to `foreign`.
 
   const id = newResourceId(sg, n.region);
-  const scope = ctx.scope ?? "";
-  const contested = claimBindings(scope, sg, n.instanceIds, id);
+  const claims = claimsOf(ctx);
+  const owned = judgeAlreadyBound(foreign, {
+    ours: new Set(),
+    offers: offersFor(ctx, sg, foreign, id),
+    adoptExisting: n.adoptExisting,
+  });
+  const claimKeys = keysOf(ctx, sg, n.instanceIds);
+  const contested = claims.claim(claimKeys, id);
   const problems: string[] = [];
   if (contested.length > 0) {
     problems.push(
-      `instances claimed by another SecurityGroupAttachment of ${sg} in this deployment: ${list(contested)}. ` +
+      `instances claimed by another SecurityGroupAttachment of ${sg} in this deployment: ${list(contested.map((k) => k.slice(k.lastIndexOf("|") + 1)))}. ` +
         `A binding can have only one owner: remove them from one of the two resources.`,
     );
   }
@@ -367,26 +395,27 @@ export async function createFlow(
       `instances not found in ${n.region}: ${list(plan.missing)}. Remove them from instanceIds, or check the region.`,
     );
   }
-  if (foreign.length > 0 && !n.adoptExisting) {
-    problems.push(
-      `instances already bound to ${sg}: ${list(foreign)}. Pulumi cannot import dynamic resources: ` +
-        `set adoptExisting: true on this resource to take these bindings over ` +
-        `(they are then unbound when the resource is deleted), or remove the instances from instanceIds.`,
-    );
-  }
+  if (owned.refuse.length > 0) problems.push(foreignBindingText(sg, owned.refuse));
   if (plan.overLimit.length > 0) {
     problems.push(
       `instances already hold the maximum of ${MAX_SGS_PER_INSTANCE} security groups: ${overLimitText(plan.overLimit)}. ` +
         `Unbind a group from them first. ${DELETE_BEFORE_REPLACE_HINT}`,
     );
   }
+  // Binds made here; on any failure they are undone and the hand-overs abandoned.
+  const toBind = [...plan.toBind, ...owned.bindAfter].sort();
+  const giveUp = (): void => {
+    abandonAll(ctx, sg, id, [], owned.handOver);
+    claims.release(claimKeys, id);
+  };
   if (problems.length > 0) {
-    if (contested.length === 0) releaseBindings(scope, sg, n.instanceIds, id);
+    abandonAll(ctx, sg, id, [], owned.handOver);
+    if (contested.length === 0) claims.release(claimKeys, id);
     throw new ProviderError(`Cannot bind ${where}; nothing was changed:${bullet(problems)}`);
   }
 
-  const intent = ctx.journal?.begin(sg, plan.toBind);
-  const results = await ctx.scheduler.run("associate", sg, plan.toBind, deadline);
+  const intent = ctx.journal?.begin(sg, toBind);
+  const results = await ctx.scheduler.run("associate", sg, toBind, deadline);
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {
     const maybeBound = results
@@ -395,7 +424,7 @@ export async function createFlow(
     const undone = await undo(ctx, sg, maybeBound);
     // Keep the intent when the undo failed: what is left bound is still ours to reclaim.
     if (!undone.startsWith("UNDO FAILED")) ctx.journal?.end(intent);
-    releaseBindings(scope, sg, n.instanceIds, id);
+    giveUp();
     throw new ProviderError(
       `Cannot bind ${where}:${bullet(describeFailures("associate", failed))}\n${undone}`,
     );
@@ -405,14 +434,24 @@ export async function createFlow(
   const obs = observe(sg, n.instanceIds, final);
   if (obs.bound.length !== n.instanceIds.length) {
     const lost = [...obs.unbound, ...obs.missing].sort();
-    const undone = await undo(ctx, sg, plan.toBind);
+    const undone = await undo(ctx, sg, toBind);
     if (!undone.startsWith("UNDO FAILED")) ctx.journal?.end(intent);
-    releaseBindings(scope, sg, n.instanceIds, id);
+    giveUp();
     throw new ProviderError(
       `Cannot bind ${where}: after the operations finished, ${list(lost)} did not hold ${sg} ` +
         `(changed by something else meanwhile?).\n${undone}`,
     );
   }
+  const met = await meet(ctx, sg, id, "taker", owned.handOver);
+  const late = await bindLate(ctx, sg, met.withdrawn, deadline);
+  if (met.alone.length > 0 || late.problems.length > 0) {
+    const undone = await undo(ctx, sg, [...toBind, ...late.bound]);
+    if (!undone.startsWith("UNDO FAILED")) ctx.journal?.end(intent);
+    claims.release(claimKeys, id);
+    const why = met.alone.length > 0 ? [handOverRefusal(sg, met.alone), ...late.problems] : late.problems;
+    throw new ProviderError(`Cannot bind ${where}:${bullet(why)}\n${undone}`);
+  }
+  for (const [i, p] of Object.entries(late.priorities)) obs.priorities[i] = p;
   const outs: AttachmentOutputs = {
     securityGroupId: sg,
     instanceIds: [...n.instanceIds],
@@ -420,7 +459,7 @@ export async function createFlow(
     region: n.region,
     adoptExisting: n.adoptExisting,
     priorities: obs.priorities,
-    adoptedInstanceIds: n.adoptExisting ? [...foreign].sort() : [],
+    adoptedInstanceIds: owned.adopt,
   };
   ctx.journal?.complete(intent);
   // Release only what this create took back: other creates of the same group
@@ -431,10 +470,41 @@ export async function createFlow(
   return { id, outs, plan: { ...plan, reclaimed } };
 }
 
+/**
+ * Binds the instances whose releaser unbinds them after all (it gave up
+ * waiting at the hand-over): queued behind that unbind, instance by instance.
+ * Returns what may be bound now and, when something failed, why.
+ */
+async function bindLate(
+  ctx: OpContext,
+  sg: string,
+  ids: string[],
+  deadline: number,
+): Promise<{ bound: string[]; problems: string[]; priorities: Record<string, number> }> {
+  if (ids.length === 0) return { bound: [], problems: [], priorities: {} };
+  const res = await ctx.scheduler.run("associate", sg, ids, deadline);
+  const bound = res
+    .filter((r) => r.ok || r.reason === "timeout" || r.reason === "notApplied")
+    .map((r) => r.instanceId);
+  const problems = describeFailures(
+    "associate",
+    res.filter((r) => !r.ok),
+  );
+  const obs = observe(sg, ids, await verifiedViews(ctx, res, ids, deadline, null));
+  const lost = [...obs.unbound, ...obs.missing].filter((i) => res.some((r) => r.ok && r.instanceId === i));
+  if (lost.length > 0) {
+    problems.push(
+      `${list(lost)} did not hold ${sg} after the operations finished (changed by something else meanwhile?)`,
+    );
+  }
+  return { bound, problems, priorities: obs.priorities };
+}
+
 export async function updateFlow(
   ctx: OpContext,
   olds: AttachmentOutputs,
   n: Normalised,
+  id = "",
 ): Promise<{ outs: AttachmentOutputs; plan: UpdatePlan }> {
   const sg = n.securityGroupId;
   const where = `${sg} in ${n.region}`;
@@ -452,13 +522,51 @@ export async function updateFlow(
   const all = [...new Set([...olds.instanceIds, ...n.instanceIds])];
   const views = await ctx.scheduler.lookup(all, deadline);
   const plan = planUpdate(sg, olds.instanceIds, n.instanceIds, views);
+  const claims = claimsOf(ctx);
+  // An instance of the old declared set that a refresh dropped and that was
+  // bound again outside Pulumi is this resource's own: it declared it before
+  // (same rule as in readFlow).
+  const declaredBefore = new Set(olds.declaredInstanceIds);
+  const owned = judgeAlreadyBound(plan.alreadyBoundAdded, {
+    ours: declaredBefore,
+    offers: offersFor(
+      ctx,
+      sg,
+      plan.alreadyBoundAdded.filter((i) => !declaredBefore.has(i)),
+      id,
+    ),
+    adoptExisting: n.adoptExisting,
+  });
+  // Announced at diff time but not taken over here (unbound now, or refused): nothing to wait for.
+  const handingOver = new Set(owned.handOver);
+  abandonAll(
+    ctx,
+    sg,
+    id,
+    [],
+    n.instanceIds.filter((i) => !handingOver.has(i)),
+  );
+  const oldSet = new Set(olds.instanceIds);
+  const addedKeys = keysOf(
+    ctx,
+    sg,
+    n.instanceIds.filter((i) => !oldSet.has(i)),
+  );
+  const contested = claims.claim(addedKeys, id);
 
   const problems: string[] = [];
+  if (contested.length > 0) {
+    problems.push(
+      `instances claimed by another SecurityGroupAttachment of ${sg} in this deployment: ${list(contested.map((k) => k.slice(k.lastIndexOf("|") + 1)))}. ` +
+        `A binding can have only one owner: remove them from one of the two resources.`,
+    );
+  }
   if (plan.missing.length > 0) {
     problems.push(
       `instances not found in ${n.region}: ${list(plan.missing)}. Remove them from instanceIds, or check the region.`,
     );
   }
+  if (owned.refuse.length > 0) problems.push(foreignBindingText(sg, owned.refuse));
   if (plan.overLimit.length > 0) {
     problems.push(
       `instances already hold the maximum of ${MAX_SGS_PER_INSTANCE} security groups: ${overLimitText(plan.overLimit)}. ` +
@@ -466,16 +574,30 @@ export async function updateFlow(
     );
   }
   if (problems.length > 0) {
+    abandonAll(ctx, sg, id, [], owned.handOver);
+    if (contested.length === 0) claims.release(addedKeys, id);
     throw new ProviderError(`Cannot update the binding of ${where}; nothing was changed:${bullet(problems)}`);
   }
 
+  // Instances given up that another attachment announced it takes wait for
+  // the hand-over; the others are unbound now. No await between deciding and
+  // queueing the unbinds: a taker that comes later queues its bind behind them.
+  const held: string[] = [];
+  const toUnbind: string[] = [];
+  for (const i of plan.toUnbind) {
+    if (claims.startRelease(claimKey(ctx.scope ?? "", sg, i), id) === "hold") held.push(i);
+    else toUnbind.push(i);
+  }
+  const toBind = [...plan.toBind, ...owned.bindAfter].sort();
   const [bound, unbound] = await Promise.all([
-    ctx.scheduler.run("associate", sg, plan.toBind, deadline),
-    ctx.scheduler.run("disassociate", sg, plan.toUnbind, deadline),
+    ctx.scheduler.run("associate", sg, toBind, deadline),
+    ctx.scheduler.run("disassociate", sg, toUnbind, deadline),
   ]);
   const bindFailed = bound.filter((r) => !r.ok);
   const unbindFailed = unbound.filter((r) => !r.ok);
   if (bindFailed.length > 0 || unbindFailed.length > 0) {
+    abandonAll(ctx, sg, id, held, owned.handOver);
+    claims.release(addedKeys, id);
     const doneBind = bound.filter((r) => r.ok).map((r) => r.instanceId);
     const doneUnbind = unbound.filter((r) => r.ok).map((r) => r.instanceId);
     // On failure Pulumi keeps the old outputs: a binding this update added
@@ -499,19 +621,48 @@ export async function updateFlow(
   const final = await verifiedViews(ctx, [...bound, ...unbound], n.instanceIds, deadline, views);
   const obs = observe(sg, n.instanceIds, final);
   if (obs.bound.length !== n.instanceIds.length) {
+    abandonAll(ctx, sg, id, held, owned.handOver);
+    claims.release(addedKeys, id);
     const lost = [...obs.unbound, ...obs.missing].sort();
     throw new ProviderError(
       `The update of ${where} did not complete: after the operations finished, ${list(lost)} did not hold ${sg} ` +
         `(changed by something else meanwhile?). Run pulumi up again.`,
     );
   }
+
+  // The hand-overs: both sides meet, or each ends safely on its own.
+  const [gave, took] = await Promise.all([
+    meet(ctx, sg, id, "releaser", held),
+    meet(ctx, sg, id, "taker", owned.handOver),
+  ]);
+  const late = await bindLate(ctx, sg, took.withdrawn, deadline);
+  const releaseNow = [...gave.withdrawn, ...gave.alone];
+  const released = await ctx.scheduler.run("disassociate", sg, releaseNow, deadline);
+  const releaseFailed = released.filter((r) => !r.ok);
+  if (took.alone.length > 0 || late.problems.length > 0 || releaseFailed.length > 0) {
+    claims.release(addedKeys, id);
+    const undone = await undo(ctx, sg, [...toBind, ...late.bound]);
+    const why = [
+      ...(took.alone.length > 0 ? [handOverRefusal(sg, took.alone)] : []),
+      ...late.problems,
+      ...describeFailures("disassociate", releaseFailed).map((l) => `unbind: ${l}`),
+    ];
+    throw new ProviderError(
+      `The update of ${where} did not complete:${bullet(why)}\nBinds undone: ${undone} ` +
+        `Run pulumi up again once the cause is fixed: completed steps are skipped.`,
+    );
+  }
+  for (const [i, p] of Object.entries(late.priorities)) obs.priorities[i] = p;
   const keep = new Set(n.instanceIds);
-  const adopted = new Set(olds.adoptedInstanceIds.filter((id) => keep.has(id)));
-  // An instance of the old declared set that a refresh dropped and that was
-  // bound again outside Pulumi is not adopted: it was declared by this
-  // resource before (same rule as in readFlow).
-  const declaredBefore = new Set(olds.declaredInstanceIds);
-  if (n.adoptExisting) for (const id of plan.alreadyBoundAdded) if (!declaredBefore.has(id)) adopted.add(id);
+  claims.release(
+    keysOf(
+      ctx,
+      sg,
+      olds.instanceIds.filter((i) => !keep.has(i)),
+    ),
+    id,
+  );
+  const adopted = new Set([...olds.adoptedInstanceIds.filter((i) => keep.has(i)), ...owned.adopt]);
   return {
     outs: {
       securityGroupId: sg,
@@ -526,13 +677,22 @@ export async function updateFlow(
   };
 }
 
-export async function deleteFlow(ctx: OpContext, props: AttachmentOutputs): Promise<{ unbound: string[] }> {
+export async function deleteFlow(
+  ctx: OpContext,
+  props: AttachmentOutputs,
+  id = "",
+): Promise<{ unbound: string[] }> {
   const sg = props.securityGroupId;
   const where = `${sg} in ${props.region}`;
   if (!sg || props.instanceIds.length === 0) return { unbound: [] };
   const deadline = deadlineOf(ctx);
   const views = await ctx.scheduler.lookup(props.instanceIds, deadline);
-  const toUnbind = observe(sg, props.instanceIds, views).bound;
+  // A binding another resource took in this deployment (adopted or handed
+  // over) is that resource's now: it stays.
+  const claims = claimsOf(ctx);
+  const toUnbind = observe(sg, props.instanceIds, views).bound.filter(
+    (i) => !claims.claimedByOther(claimKey(ctx.scope ?? "", sg, i), id),
+  );
   const res = await ctx.scheduler.run("disassociate", sg, toUnbind, deadline);
   const failed = res.filter((r) => !r.ok);
   if (failed.length > 0) {
@@ -552,7 +712,7 @@ export async function deleteFlow(ctx: OpContext, props: AttachmentOutputs): Prom
       );
     }
   }
-  releaseBindings(ctx.scope ?? "", sg, props.instanceIds);
+  claims.release(keysOf(ctx, sg, props.instanceIds), id);
   // Unbound now: no intent of ours may take these back any more.
   ctx.journal?.forget(sg, props.instanceIds);
   return { unbound: toUnbind };

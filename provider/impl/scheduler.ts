@@ -20,6 +20,7 @@
 //   had settled, then more rarely as it ages.
 
 import { ApiError, LOCAL_CODES } from "./errors";
+import { isolationSplit } from "./isolate";
 import { CvmTransport, InstanceView, toApiError } from "./api";
 import type { Ticket } from "./rate-limit";
 import { backoffDelay, classifyError, timeoutError } from "./retry";
@@ -138,6 +139,9 @@ export function planBatchError(kind: OpKind, ids: string[], err: ApiError): Batc
     return { type: "bisect", halves: bisect(ids) };
   }
   if (cls === "busy") return { type: "retry", cls: "busy" };
+  // An error naming no culprit in a shared request (CAM deny, quota): split it.
+  const halves = isolationSplit(ids, code, instanceIdsIn(err.apiMessage));
+  if (halves) return { type: "bisect", halves };
   return { type: "all", action: { type: "fail", reason: "rejected" } };
 }
 

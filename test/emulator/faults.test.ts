@@ -137,3 +137,24 @@ test("an injected HTTP status reply still carries a JSON envelope", async () => 
   expect(r.json.Response.Error.Code).toBe("MissingParameter");
   expect((await emu.control.faults())[0].remaining).toBe(1);
 });
+
+test("error fault with instanceIds: a CAM-style deny of chosen instances, named in the message", async () => {
+  await emu.control.addFault({
+    kind: "error",
+    action: "AssociateSecurityGroups",
+    code: "UnauthorizedOperation",
+    instanceIds: ["ins-run00002"],
+  });
+  const e = await sdkError(associate(["ins-run00001", "ins-run00002", "ins-run00003"]));
+  expect(e.code).toBe("UnauthorizedOperation");
+  expect(e.message).toContain("instance/ins-run00002");
+  await associate(["ins-run00001", "ins-run00003"]);
+  expect((await sdkError(associate(["ins-run00002"]))).code).toBe("UnauthorizedOperation");
+  await emu.control.waitIdle();
+  const world = await emu.control.bindings(REGION);
+  expect(world["ins-run00001"]).toContain("sg-web00001");
+  expect(world["ins-run00002"]).not.toContain("sg-web00001");
+  await expect(
+    emu.control.addFault({ kind: "http", status: 500, instanceIds: ["ins-run00001"] } as any),
+  ).rejects.toThrow(/instanceIds applies to/);
+});

@@ -143,18 +143,26 @@ describe("full lifecycle through the SDK against the emulator", () => {
 
   it("update repairs drift of unchanged instances and skips what is already done", async () => {
     const r = await create(sg(1), [ins(1), ins(2)]);
-    // Outside: ins-2 loses the group, ins-3 gets it.
+    // Outside (another client of the cloud): ins-2 loses the group, ins-3 gets it.
     const outside = await create(sg(2), [ins(9)]); // unrelated, must stay
-    await implementation.delete("x", { ...r.outs, instanceIds: [ins(2)] });
-    await create(sg(1), [ins(3)]);
-    const seq = await lastSeq(h.emu);
-    const upd = await implementation.update(r.id, r.outs, {
-      securityGroupId: sg(1),
-      instanceIds: [ins(1), ins(2), ins(3)],
+    const { cvm } = require("tencentcloud-sdk-nodejs-cvm");
+    const client = new cvm.v20170312.Client({
+      credential: { secretId: SECRET_ID, secretKey: SECRET_KEY, token: TOKEN },
       region: REGION,
-      adoptExisting: false,
+      profile: { httpProfile: { endpoint: h.emu.url.replace(/^http:\/\//, ""), protocol: "http://" } },
     });
+    await client.DisassociateSecurityGroups({ SecurityGroupIds: [sg(1)], InstanceIds: [ins(2)] });
+    await client.AssociateSecurityGroups({ SecurityGroupIds: [sg(1)], InstanceIds: [ins(3)] });
+    await h.emu.control.waitIdle();
+    const seq = await lastSeq(h.emu);
+    const news = { securityGroupId: sg(1), instanceIds: [ins(1), ins(2), ins(3)], region: REGION };
+    // ins-3 was bound by someone else: refused, as a create would, unless adopted.
+    expect(
+      await errorOf(() => implementation.update(r.id, r.outs, { ...news, adoptExisting: false })),
+    ).toMatch(/already bound to sg-00000001: ins-00000003\..*adoptExisting: true/s);
+    const upd = await implementation.update(r.id, r.outs, { ...news, adoptExisting: true });
     expect(upd.outs.instanceIds).toEqual([ins(1), ins(2), ins(3)]);
+    expect(upd.outs.adoptedInstanceIds).toEqual([ins(3)]);
     const calls = await bindingCalls(h.emu, seq);
     expect(calls.map((c) => [c.action, c.instanceIds])).toEqual([["AssociateSecurityGroups", [ins(2)]]]);
     const world = await h.bindings();

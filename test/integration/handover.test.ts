@@ -1,0 +1,118 @@
+// Hand-over between two attachments of one group, through the provider's own
+// methods in one process (as the engine calls them): diff for each, then the
+// two updates, together or one after the other.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { implementation, resetForTests } from "../../provider/impl/index";
+import { bindingCalls, create, errorOf, Harness, ins, lastSeq, REGION, sg, startHarness } from "./helpers";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.stop();
+});
+beforeEach(async () => {
+  await h.reset();
+});
+
+const news = (ids: string[]) => ({
+  securityGroupId: sg(1),
+  instanceIds: ids,
+  region: REGION,
+  adoptExisting: false,
+});
+
+/** A holds ins-1, ins-2; B holds ins-3; then a new deployment (a new process) where ins-2 moves to B. */
+async function moving() {
+  const a = await create(sg(1), [ins(1), ins(2)]);
+  const b = await create(sg(1), [ins(3)]);
+  resetForTests();
+  const nA = news([ins(1)]);
+  const nB = news([ins(2), ins(3)]);
+  expect(await implementation.diff(a.id, a.outs, nA)).toEqual({ changes: true });
+  expect(await implementation.diff(b.id, b.outs, nB)).toEqual({ changes: true });
+  return {
+    seq: await lastSeq(h.emu),
+    updateA: () => implementation.update(a.id, a.outs, nA),
+    updateB: () => implementation.update(b.id, b.outs, nB),
+  };
+}
+
+async function holdsGroup(id: string): Promise<boolean> {
+  await h.emu.control.waitIdle();
+  return (await h.bindings())[id].includes(sg(1));
+}
+
+describe("hand-over in one process", () => {
+  it("both updates at once: handed over without any API call, both outputs true", async () => {
+    const m = await moving();
+    const [a, b] = await Promise.all([m.updateA(), m.updateB()]);
+    expect(a.outs.instanceIds).toEqual([ins(1)]);
+    expect(b.outs.instanceIds).toEqual([ins(2), ins(3)]);
+    expect(b.outs.adoptedInstanceIds).toEqual([]);
+    expect(await bindingCalls(h.emu, m.seq)).toEqual([]);
+    expect(await holdsGroup(ins(2))).toBe(true);
+  });
+
+  it("the releaser alone first: it unbinds, then the taker binds it again", async () => {
+    const m = await moving();
+    expect((await m.updateA()).outs.instanceIds).toEqual([ins(1)]);
+    expect((await m.updateB()).outs.instanceIds).toEqual([ins(2), ins(3)]);
+    const calls = await bindingCalls(h.emu, m.seq);
+    expect(calls.map((c) => [c.action, c.instanceIds])).toEqual([
+      ["DisassociateSecurityGroups", [ins(2)]],
+      ["AssociateSecurityGroups", [ins(2)]],
+    ]);
+    expect(await holdsGroup(ins(2))).toBe(true);
+  });
+
+  it("the taker alone first: refused, naming the instance and the way out; the binding stays", async () => {
+    const m = await moving();
+    const msg = await errorOf(m.updateB);
+    expect(msg).toContain(`instances ${ins(2)} hold ${sg(1)} for another attachment`);
+    expect(msg).toContain("Remove them from it first (one pulumi up), then add them here (the next one)");
+    expect(await bindingCalls(h.emu, m.seq)).toEqual([]);
+    expect(await holdsGroup(ins(2))).toBe(true);
+  });
+
+  it("the taker's update fails: the releaser unbinds as before (no binding in no state)", async () => {
+    const a = await create(sg(1), [ins(1), ins(2)]);
+    const b = await create(sg(1), [ins(3)]);
+    resetForTests();
+    const nA = news([ins(1)]);
+    const nB = news([ins(2), ins(3), ins(4)]);
+    await implementation.diff(a.id, a.outs, nA);
+    await implementation.diff(b.id, b.outs, nB);
+    // B's own bind of ins-4 fails for good.
+    await h.emu.control.addFault({
+      kind: "operationFailure",
+      action: "AssociateSecurityGroups",
+      instanceIds: [ins(4)],
+      message: "refused (injected)",
+    });
+    const [ra, rb] = await Promise.allSettled([
+      implementation.update(a.id, a.outs, nA),
+      implementation.update(b.id, b.outs, nB),
+    ]);
+    expect(rb.status).toBe("rejected");
+    expect(ra.status === "fulfilled" && ra.value.outs.instanceIds).toEqual([ins(1)]);
+    // A's state no longer holds ins-2 and B's never did: it must not stay bound.
+    expect(await holdsGroup(ins(2))).toBe(false);
+    expect(await holdsGroup(ins(4))).toBe(false);
+  });
+
+  it("a delete leaves alone a binding another resource adopted in this deployment", async () => {
+    const a = await create(sg(1), [ins(1), ins(2)]);
+    resetForTests();
+    // Another machine: A's create is not in this journal.
+    process.env.SGATTACH_JOURNAL_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "sgattach-journal-"));
+    const b = await create(sg(1), [ins(2)], { adoptExisting: true });
+    expect(b.outs.adoptedInstanceIds).toEqual([ins(2)]);
+    await implementation.delete(a.id, a.outs);
+    expect(await holdsGroup(ins(1))).toBe(false);
+    expect(await holdsGroup(ins(2))).toBe(true);
+  });
+});
