@@ -166,6 +166,19 @@ function keysOf(ctx: OpContext, sg: string, ids: readonly string[]): string[] {
   return ids.map((id) => claimKey(ctx.scope ?? "", sg, id));
 }
 
+/** Claims the instances for `owner` (all or none); returns those another resource of this deployment holds. */
+function claimAll(ctx: OpContext, sg: string, ids: readonly string[], owner: string): string[] {
+  const contested = new Set(claimsOf(ctx).claim(keysOf(ctx, sg, ids), owner));
+  return ids.filter((id) => contested.has(claimKey(ctx.scope ?? "", sg, id)));
+}
+
+function contestedText(sg: string, ids: readonly string[]): string {
+  return (
+    `instances claimed by another SecurityGroupAttachment of ${sg} in this deployment: ${list(ids)}. ` +
+    `A binding can have only one owner: remove them from one of the two resources.`
+  );
+}
+
 /** Asks the registry, for each instance already bound, whether another attachment gives it up. */
 function offersFor(ctx: OpContext, sg: string, ids: readonly string[], owner: string): Map<string, Offer> {
   const offers = new Map<string, Offer>();
@@ -382,14 +395,9 @@ export async function createFlow(
     adoptExisting: n.adoptExisting,
   });
   const claimKeys = keysOf(ctx, sg, n.instanceIds);
-  const contested = claims.claim(claimKeys, id);
+  const contested = claimAll(ctx, sg, n.instanceIds, id);
   const problems: string[] = [];
-  if (contested.length > 0) {
-    problems.push(
-      `instances claimed by another SecurityGroupAttachment of ${sg} in this deployment: ${list(contested.map((k) => k.slice(k.lastIndexOf("|") + 1)))}. ` +
-        `A binding can have only one owner: remove them from one of the two resources.`,
-    );
-  }
+  if (contested.length > 0) problems.push(contestedText(sg, contested));
   if (plan.missing.length > 0) {
     problems.push(
       `instances not found in ${n.region}: ${list(plan.missing)}. Remove them from instanceIds, or check the region.`,
@@ -406,11 +414,10 @@ export async function createFlow(
   const toBind = [...plan.toBind, ...owned.bindAfter].sort();
   const giveUp = (): void => {
     abandonAll(ctx, sg, id, [], owned.handOver);
-    claims.release(claimKeys, id);
+    if (contested.length === 0) claims.release(claimKeys, id);
   };
   if (problems.length > 0) {
-    abandonAll(ctx, sg, id, [], owned.handOver);
-    if (contested.length === 0) claims.release(claimKeys, id);
+    giveUp();
     throw new ProviderError(`Cannot bind ${where}; nothing was changed:${bullet(problems)}`);
   }
 
@@ -447,7 +454,7 @@ export async function createFlow(
   if (met.alone.length > 0 || late.problems.length > 0) {
     const undone = await undo(ctx, sg, [...toBind, ...late.bound]);
     if (!undone.startsWith("UNDO FAILED")) ctx.journal?.end(intent);
-    claims.release(claimKeys, id);
+    giveUp();
     const why = met.alone.length > 0 ? [handOverRefusal(sg, met.alone), ...late.problems] : late.problems;
     throw new ProviderError(`Cannot bind ${where}:${bullet(why)}\n${undone}`);
   }
@@ -547,20 +554,18 @@ export async function updateFlow(
     n.instanceIds.filter((i) => !handingOver.has(i)),
   );
   const oldSet = new Set(olds.instanceIds);
-  const addedKeys = keysOf(
-    ctx,
-    sg,
-    n.instanceIds.filter((i) => !oldSet.has(i)),
-  );
-  const contested = claims.claim(addedKeys, id);
+  const added = n.instanceIds.filter((i) => !oldSet.has(i));
+  const contested = claimAll(ctx, sg, added, id);
+  // On failure: the hand-overs are abandoned (a releaser keeps its binding,
+  // a taker takes nothing) and this update's claims dropped.
+  const giveUp = (): void => {
+    abandonAll(ctx, sg, id, held, owned.handOver);
+    if (contested.length === 0) claims.release(keysOf(ctx, sg, added), id);
+  };
+  const held: string[] = [];
 
   const problems: string[] = [];
-  if (contested.length > 0) {
-    problems.push(
-      `instances claimed by another SecurityGroupAttachment of ${sg} in this deployment: ${list(contested.map((k) => k.slice(k.lastIndexOf("|") + 1)))}. ` +
-        `A binding can have only one owner: remove them from one of the two resources.`,
-    );
-  }
+  if (contested.length > 0) problems.push(contestedText(sg, contested));
   if (plan.missing.length > 0) {
     problems.push(
       `instances not found in ${n.region}: ${list(plan.missing)}. Remove them from instanceIds, or check the region.`,
@@ -574,15 +579,13 @@ export async function updateFlow(
     );
   }
   if (problems.length > 0) {
-    abandonAll(ctx, sg, id, [], owned.handOver);
-    if (contested.length === 0) claims.release(addedKeys, id);
+    giveUp();
     throw new ProviderError(`Cannot update the binding of ${where}; nothing was changed:${bullet(problems)}`);
   }
 
   // Instances given up that another attachment announced it takes wait for
   // the hand-over; the others are unbound now. No await between deciding and
   // queueing the unbinds: a taker that comes later queues its bind behind them.
-  const held: string[] = [];
   const toUnbind: string[] = [];
   for (const i of plan.toUnbind) {
     if (claims.startRelease(claimKey(ctx.scope ?? "", sg, i), id) === "hold") held.push(i);
@@ -596,8 +599,7 @@ export async function updateFlow(
   const bindFailed = bound.filter((r) => !r.ok);
   const unbindFailed = unbound.filter((r) => !r.ok);
   if (bindFailed.length > 0 || unbindFailed.length > 0) {
-    abandonAll(ctx, sg, id, held, owned.handOver);
-    claims.release(addedKeys, id);
+    giveUp();
     const doneBind = bound.filter((r) => r.ok).map((r) => r.instanceId);
     const doneUnbind = unbound.filter((r) => r.ok).map((r) => r.instanceId);
     // On failure Pulumi keeps the old outputs: a binding this update added
@@ -621,8 +623,7 @@ export async function updateFlow(
   const final = await verifiedViews(ctx, [...bound, ...unbound], n.instanceIds, deadline, views);
   const obs = observe(sg, n.instanceIds, final);
   if (obs.bound.length !== n.instanceIds.length) {
-    abandonAll(ctx, sg, id, held, owned.handOver);
-    claims.release(addedKeys, id);
+    giveUp();
     const lost = [...obs.unbound, ...obs.missing].sort();
     throw new ProviderError(
       `The update of ${where} did not complete: after the operations finished, ${list(lost)} did not hold ${sg} ` +
@@ -640,7 +641,7 @@ export async function updateFlow(
   const released = await ctx.scheduler.run("disassociate", sg, releaseNow, deadline);
   const releaseFailed = released.filter((r) => !r.ok);
   if (took.alone.length > 0 || late.problems.length > 0 || releaseFailed.length > 0) {
-    claims.release(addedKeys, id);
+    giveUp();
     const undone = await undo(ctx, sg, [...toBind, ...late.bound]);
     const why = [
       ...(took.alone.length > 0 ? [handOverRefusal(sg, took.alone)] : []),
