@@ -123,17 +123,10 @@ async function guarded<T>(method: string, fn: () => Promise<T>, operation: boole
   }
 }
 
-function safeEndpoint(): string | undefined {
+/** The settings, or undefined when they are not valid (diff then works without them). */
+function safeSettings(): Settings | undefined {
   try {
-    return currentSettings().endpoint.url;
-  } catch {
-    return undefined;
-  }
-}
-
-function safeDefaultRegion(): string | undefined {
-  try {
-    return currentSettings().region;
+    return currentSettings();
   } catch {
     return undefined;
   }
@@ -165,13 +158,12 @@ export const implementation = {
     return guarded(
       "diff",
       async () => {
-        const region = safeDefaultRegion();
-        const result = diffAttachment(olds, news, region);
+        const settings = safeSettings();
+        const result = diffAttachment(olds, news, settings?.region);
         // The engine diffs every resource before updating it: announce who
         // gives up and who takes which binding, for the hand-overs.
-        if (result.changes && !result.replaces?.length) {
-          const endpoint = safeEndpoint();
-          if (endpoint !== undefined) announceHandOvers(claims, endpoint, id, olds, news, region);
+        if (settings && result.changes && !result.replaces?.length) {
+          announceHandOvers(claims, settings.endpoint.url, id, olds, news, settings.region);
         }
         return result;
       },

@@ -78,7 +78,7 @@ describe("Claims: hand-over", () => {
     await expect(t).resolves.toBe("alone");
   });
 
-  it("the releaser gives up waiting and unbinds: a taker still waiting binds after it", async () => {
+  it("the releaser gives up waiting and unbinds: a taker coming later binds after it", async () => {
     const c = registry(() => false);
     c.announce(K, "taker", "b");
     c.announce(K, "releaser", "a");
