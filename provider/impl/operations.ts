@@ -389,13 +389,14 @@ export async function createFlow(
 
   const id = newResourceId(sg, n.region);
   const claims = claimsOf(ctx);
-  const owned = judgeAlreadyBound(foreign, {
-    ours: new Set(),
-    offers: offersFor(ctx, sg, foreign, id),
-    adoptExisting: n.adoptExisting,
-  });
   const claimKeys = keysOf(ctx, sg, n.instanceIds);
   const contested = claimAll(ctx, sg, n.instanceIds, id);
+  // Refused anyway when contested: then it takes part in no hand-over.
+  const owned = judgeAlreadyBound(foreign, {
+    ours: new Set(),
+    offers: contested.length > 0 ? new Map() : offersFor(ctx, sg, foreign, id),
+    adoptExisting: n.adoptExisting,
+  });
   const problems: string[] = [];
   if (contested.length > 0) problems.push(contestedText(sg, contested));
   if (plan.missing.length > 0) {
@@ -534,14 +535,21 @@ export async function updateFlow(
   // bound again outside Pulumi is this resource's own: it declared it before
   // (same rule as in readFlow).
   const declaredBefore = new Set(olds.declaredInstanceIds);
+  const oldSet = new Set(olds.instanceIds);
+  const added = n.instanceIds.filter((i) => !oldSet.has(i));
+  const contested = claimAll(ctx, sg, added, id);
+  // Refused anyway when contested: then it takes part in no hand-over.
   const owned = judgeAlreadyBound(plan.alreadyBoundAdded, {
     ours: declaredBefore,
-    offers: offersFor(
-      ctx,
-      sg,
-      plan.alreadyBoundAdded.filter((i) => !declaredBefore.has(i)),
-      id,
-    ),
+    offers:
+      contested.length > 0
+        ? new Map()
+        : offersFor(
+            ctx,
+            sg,
+            plan.alreadyBoundAdded.filter((i) => !declaredBefore.has(i)),
+            id,
+          ),
     adoptExisting: n.adoptExisting,
   });
   // Announced at diff time but not taken over here (unbound now, or refused): nothing to wait for.
@@ -553,9 +561,6 @@ export async function updateFlow(
     [],
     n.instanceIds.filter((i) => !handingOver.has(i)),
   );
-  const oldSet = new Set(olds.instanceIds);
-  const added = n.instanceIds.filter((i) => !oldSet.has(i));
-  const contested = claimAll(ctx, sg, added, id);
   // On failure: the hand-overs are abandoned (a releaser keeps its binding,
   // a taker takes nothing) and this update's claims dropped.
   const giveUp = (): void => {

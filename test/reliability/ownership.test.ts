@@ -80,6 +80,13 @@ async function stateOf(st: TestStack): Promise<Record<string, { ids: string[]; a
   return out;
 }
 
+/** Every unbind request that named the instance. */
+async function unbindsOf(emu: RunningEmulator, id: string): Promise<unknown[]> {
+  return (await emu.control.calls()).filter(
+    (c) => c.action === "DisassociateSecurityGroups" && (c.instanceIds ?? []).includes(id),
+  );
+}
+
 async function bindOutside(emu: RunningEmulator, id: string): Promise<void> {
   await outsideClient(emu).AssociateSecurityGroups({ SecurityGroupIds: [SG], InstanceIds: [id] });
   await emu.control.waitIdle();
@@ -169,12 +176,21 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
     await expectDestroyLeaves(emu, st, []);
   }
 
-  it("both updates at once: the binding stays, never unbound, both states true", async () => {
-    const { emu, st } = await handOver([att("a", [1]), att("b", [2, 3])]);
-    const unbinds = (await emu.control.calls()).filter(
-      (c) => c.action === "DisassociateSecurityGroups" && (c.instanceIds ?? []).includes(ins(2)),
-    );
-    expect(unbinds).toEqual([]);
+  it("both updates at once (after a preview): the binding stays, never unbound, both states true", async () => {
+    const { emu, st } = await world();
+    await setSpec(st, before);
+    expectOk(await st.up());
+    await setSpec(st, [att("a", [1]), att("b", [2, 3])]);
+    // A preview diffs (announcing the hand-over) but updates nothing: no wait, no change.
+    const binds = (await emu.control.calls()).filter((c) => c.action !== "DescribeInstances").length;
+    expectOk(await st.preview());
+    expect((await emu.control.calls()).filter((c) => c.action !== "DescribeInstances")).toHaveLength(binds);
+    expect(await stateOf(st)).toEqual({
+      a: { ids: [ins(1), ins(2)], adopted: [] },
+      b: { ids: [ins(3)], adopted: [] },
+    });
+    expectOk(await st.up());
+    expect(await unbindsOf(emu, ins(2))).toEqual([]);
     await expectMoved(emu, st);
   });
 
@@ -203,11 +219,13 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
 
   it("the releaser is slow (it reaches the hand-over last)", async () => {
     const { emu, st } = await handOver([att("a", [1, 5]), att("b", [2, 3])], [], 5);
+    expect(await unbindsOf(emu, ins(2))).toEqual([]);
     await expectMoved(emu, st, [ins(5)]);
   });
 
   it("the taker is slow (it reaches the hand-over last)", async () => {
     const { emu, st } = await handOver([att("a", [1]), att("b", [2, 3, 5])], [], 5);
+    expect(await unbindsOf(emu, ins(2))).toEqual([]);
     await expectMoved(emu, st, [ins(5)]);
   });
 
