@@ -79,9 +79,9 @@ export class Claims {
     return contested;
   }
 
-  /** Drops the claims of `owner` (of anyone when omitted). */
-  release(keys: readonly string[], owner?: string): void {
-    for (const k of keys) if (owner === undefined || this.owners.get(k) === owner) this.owners.delete(k);
+  /** Drops the claims `owner` holds among `keys`. */
+  release(keys: readonly string[], owner: string): void {
+    for (const k of keys) if (this.owners.get(k) === owner) this.owners.delete(k);
   }
 
   /** True when a resource other than `id` claimed the key in this process. */

@@ -512,7 +512,7 @@ export async function updateFlow(
   ctx: OpContext,
   olds: AttachmentOutputs,
   n: Normalised,
-  id = "",
+  id: string,
 ): Promise<{ outs: AttachmentOutputs; plan: UpdatePlan }> {
   const sg = n.securityGroupId;
   const where = `${sg} in ${n.region}`;
@@ -686,7 +686,7 @@ export async function updateFlow(
 export async function deleteFlow(
   ctx: OpContext,
   props: AttachmentOutputs,
-  id = "",
+  id: string,
 ): Promise<{ unbound: string[] }> {
   const sg = props.securityGroupId;
   const where = `${sg} in ${props.region}`;
