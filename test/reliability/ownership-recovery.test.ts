@@ -315,7 +315,7 @@ describe("crash recovery: `up` killed midway (whole process tree), then the READ
     expect(interrupted.length).toBeGreaterThan(0);
     expectOk(await s.refresh(["--clear-pending-creates"]));
     // Without the journal, a plain up refuses the orphans (it cannot tell them from another stack's).
-    const refused = expectFailed(await s.up(["--parallel", "64"]));
+    const refused = expectFailed(await s.up(["--parallel", "64", "--continue-on-error"]));
     for (const p of orphans) expect(refused.all).toContain(p.split("|")[1]);
     // Step: one up with adoptExisting on exactly the interrupted resources, then back to the program.
     await setSpec(s, program(interrupted));
