@@ -197,6 +197,43 @@ describe("a failed create undoes what the API accepted (failure 4)", () => {
     await destroyAll(other, s);
   });
 
+  it("a failed update: a fatal error while polling undoes the added bind; the state keeps the old outputs", async () => {
+    const s = await stackWith(web([ins(3)]));
+    expectOk(await s.up());
+    await emulator.control.configure({ operationLatencyMs: 2000 });
+    await setSpec(s, web([ins(3), ins(4)]));
+    const r = expectFailed(await upFaultingAfterAccept(s, [tokenFailure("DescribeInstances", 1)]));
+    const msg = errorOf(r);
+    expect(msg).toMatch(/AuthFailure\.TokenFailure/);
+    expect(msg).not.toMatch(/Nothing had been bound/);
+    expect(msg).toMatch(/Binds undone: What this attempt had bound \(1 instance\(s\)\) was unbound again/);
+    expect(await cloud()).toEqual(pairs([ins(3)]));
+    expect(await statePairs(s)).toEqual(pairs([ins(3)]));
+    await destroyAll(s);
+  });
+
+  it("a failed update whose undo fails: names what stays; the next up takes it back without adoptExisting", async () => {
+    const s = await stackWith(web([ins(5)]));
+    expectOk(await s.up());
+    await emulator.control.configure({ operationLatencyMs: 2000 });
+    await setSpec(s, web([ins(5), ins(6)]));
+    const r = expectFailed(
+      await upFaultingAfterAccept(s, [
+        tokenFailure("DescribeInstances", 1),
+        tokenFailure("DisassociateSecurityGroups"),
+      ]),
+    );
+    expect(errorOf(r)).toMatch(/UNDO FAILED: these bindings stay: ins-e2e00006 hold sg-aaaa0001/);
+    expect(await cloud()).toEqual(pairs([ins(5), ins(6)]));
+    expect(await statePairs(s)).toEqual(pairs([ins(5)]));
+    await emulator.control.clearFaults();
+    expectOk(await s.up());
+    expect(await cloud()).toEqual(pairs([ins(5), ins(6)]));
+    expect(await statePairs(s)).toEqual(pairs([ins(5), ins(6)]));
+    expect((await s.resources())[0].outputs.adoptedInstanceIds).toEqual([]);
+    await destroyAll(s);
+  });
+
   it("a reply lost on the last transient attempt: the bind the API applied is found and undone", async () => {
     const s = await stackWith(web([ins(6)]), { SGATTACH_MAX_TRANSIENT_ATTEMPTS: "1" });
     await emulator.control.addFault({
