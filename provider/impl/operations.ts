@@ -4,11 +4,12 @@
 import { randomBytes } from "crypto";
 import type { AttachmentOutputs } from "../types";
 import type { InstanceView } from "./api";
-import { hintFor, ProviderError } from "./errors";
+import { describeError, hintFor, ProviderError } from "./errors";
 import type { OpResult, Scheduler } from "./scheduler";
 import type { Tuning } from "./settings";
 import type { Journal } from "./journal";
 import type { Normalised } from "./validate";
+import { madeByOurRequest, mayHaveBound } from "./ownership";
 
 export const MAX_SGS_PER_INSTANCE = 5;
 
@@ -216,6 +217,8 @@ export function normaliseOutputs(props: any, defaultRegion?: string): Attachment
     adoptExisting: p.adoptExisting === true,
     priorities,
     adoptedInstanceIds: [...new Set<string>(adopted)].sort(),
+    // Outputs written before the owner existed lack it until the next update.
+    ...(typeof p.owner === "string" && p.owner ? { owner: p.owner } : {}),
   };
 }
 
@@ -319,19 +322,124 @@ async function verifiedViews(
   return out;
 }
 
-/** Unbinds what a failed create bound; returns a sentence for the error message. */
-async function undo(ctx: OpContext, sg: string, ids: string[]): Promise<string> {
-  if (ids.length === 0) return "Nothing had been bound; the instances are as they were.";
-  const res = await ctx.scheduler.run("disassociate", sg, ids, deadlineOf(ctx));
-  const bad = res.filter((r) => !r.ok);
-  if (bad.length === 0) {
-    return `What this attempt had bound (${ids.length} instance(s)) was unbound again; the instances are as they were.`;
-  }
+export interface UndoResult {
+  /** Nothing of ours is left bound. */
+  ok: boolean;
+  /** Unbound again. */
+  undone: string[];
+  /** Bindings of ours that stay (the error names them, the journal keeps them). */
+  stay: string[];
+  /** A sentence for the error message. */
+  text: string;
+}
+
+function unboundAgain(ids: string[]): string {
   return (
-    `UNDO FAILED: ${list(bad.map((r) => r.instanceId).sort())} may still hold ${sg}:` +
-    bullet(describeFailures("disassociate", bad)) +
-    `\nUnbind them by hand, or run pulumi up again with adoptExisting: true to take them over.`
+    `What this attempt had bound (${ids.length} instance(s)) was unbound again; ` +
+    `the instances are as they were (unbound: ${list(ids)}).`
   );
+}
+
+/** Why an operation's intent is not in the journal; undefined when it is. */
+function unjournalledReason(ctx: OpContext, intent: string | undefined): string | undefined {
+  if (intent !== undefined) return undefined;
+  return ctx.journal?.problem ?? "the resource has no owner or no journal";
+}
+
+/**
+ * What the next `up` does about bindings that stay: it depends on whether the
+ * journal holds them (`unjournalled`: why it does not, if it does not).
+ */
+function recoveryHint(unjournalled: string | undefined): string {
+  return unjournalled === undefined
+    ? `They belong to this resource: the next pulumi up takes them back (no adoptExisting needed), ` +
+        `or unbind them by hand. A pulumi up on another machine does not know them: see the README's recovery steps.`
+    : `The crash-recovery journal could not record them (${unjournalled}): run pulumi up once with adoptExisting: true ` +
+        `on this resource to take them back, or unbind them by hand.`;
+}
+
+/**
+ * Unbinds what a failed operation bound. `candidates` are the instances a
+ * request was accepted (or got no reply) for; a fresh look-up tells which of
+ * them hold the group, or are still operating, by our request (`ours`): only
+ * those are unbound. Where that fails, the result names exactly what stays.
+ */
+async function undo(
+  ctx: OpContext,
+  sg: string,
+  candidates: string[],
+  ours: (id: string, now: InstanceView | null) => boolean,
+  unjournalled: string | undefined,
+): Promise<UndoResult> {
+  const nothing = {
+    ok: true,
+    undone: [],
+    stay: [],
+    text: "Nothing had been bound; the instances are as they were.",
+  };
+  if (candidates.length === 0) return nothing;
+  const deadline = deadlineOf(ctx);
+  let views: Map<string, InstanceView | null>;
+  try {
+    views = await ctx.scheduler.lookup(candidates, deadline);
+  } catch (e) {
+    const stay = [...candidates].sort();
+    return {
+      ok: false,
+      undone: [],
+      stay,
+      text:
+        `UNDO IMPOSSIBLE: could not look up ${list(stay)} (${describeError(e)}); requests to bind them to ${sg} ` +
+        `were accepted, so they may hold it. ${recoveryHint(unjournalled)}`,
+    };
+  }
+  const mine = candidates.filter((id) => ours(id, views.get(id) ?? null)).sort();
+  if (mine.length === 0) return nothing;
+  const res = await ctx.scheduler.run("disassociate", sg, mine, deadline);
+  const bad = res.filter((r) => !r.ok);
+  const undone = res
+    .filter((r) => r.ok)
+    .map((r) => r.instanceId)
+    .sort();
+  if (bad.length === 0) {
+    return {
+      ok: true,
+      undone,
+      stay: [],
+      text: unboundAgain(undone),
+    };
+  }
+  let stay = bad.map((r) => r.instanceId).sort();
+  // Name exactly what stays: a failed unbind may still have taken effect.
+  try {
+    const after = await ctx.scheduler.lookup(stay, deadline);
+    stay = stay.filter((id) => {
+      const v = after.get(id);
+      return !!v && (v.securityGroupIds.includes(sg) || v.latestOperationState === "OPERATING");
+    });
+  } catch {
+    /* keep the conservative list */
+  }
+  const gone = new Set(stay);
+  const unbound = mine.filter((id) => !gone.has(id));
+  if (stay.length === 0) {
+    return {
+      ok: true,
+      undone: unbound,
+      stay,
+      text: unboundAgain(unbound),
+    };
+  }
+  return {
+    ok: false,
+    undone: unbound,
+    stay,
+    text:
+      `UNDO FAILED: these bindings stay: ${list(stay)} hold ${sg}:` +
+      bullet(describeFailures("disassociate", bad)) +
+      (unbound.length > 0 ? `\nUnbound again: ${list(unbound)}.` : "") +
+      `\n${recoveryHint(unjournalled)}`,
+  };
 }
 
 export async function createFlow(
@@ -345,9 +453,10 @@ export async function createFlow(
   const plan = planCreate(sg, n.instanceIds, views);
   // Bindings left by a create of ours that was killed midway are ours to take back.
   // Consulted only when something is already bound: the common create pays nothing for it.
+  // Only this resource's own entries count (same project, stack and name).
   const interrupted =
-    plan.alreadyBound.length > 0 && ctx.journal
-      ? ctx.journal.interrupted(sg, plan.alreadyBound)
+    plan.alreadyBound.length > 0 && ctx.journal && n.owner
+      ? ctx.journal.interrupted(n.owner, sg)
       : { instanceIds: new Set<string>(), handles: [] as string[] };
   const reclaimed = plan.alreadyBound.filter((id) => interrupted.instanceIds.has(id));
   const foreign = plan.alreadyBound.filter((id) => !interrupted.instanceIds.has(id));
@@ -385,19 +494,37 @@ export async function createFlow(
     throw new ProviderError(`Cannot bind ${where}; nothing was changed:${bullet(problems)}`);
   }
 
-  const intent = ctx.journal?.begin(sg, plan.toBind);
+  // What it takes back is named too: a kill before the state write must not lose it again.
+  const intent = n.owner ? ctx.journal?.begin(n.owner, sg, [...plan.toBind, ...reclaimed]) : undefined;
   const results = await ctx.scheduler.run("associate", sg, plan.toBind, deadline);
+  const attempts = new Map(results.map((r) => [r.instanceId, r] as const));
+  const ours = (iid: string, now: InstanceView | null) =>
+    madeByOurRequest(sg, attempts.get(iid), views.get(iid), now);
+  const candidates = results.filter(mayHaveBound).map((r) => r.instanceId);
+  const giveUp = async (message: string): Promise<never> => {
+    const undone = await undo(ctx, sg, candidates, ours, unjournalledReason(ctx, intent));
+    // Keep the intent when bindings stay: they are still ours to take back.
+    if (undone.ok) ctx.journal?.end(intent);
+    else ctx.journal?.keep(intent, undone.stay);
+    releaseBindings(scope, sg, n.instanceIds, id);
+    throw new ProviderError(`${message}\n${undone.text}`);
+  };
+
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {
-    const maybeBound = results
-      .filter((r) => r.ok || r.reason === "timeout" || r.reason === "notApplied")
-      .map((r) => r.instanceId);
-    const undone = await undo(ctx, sg, maybeBound);
-    // Keep the intent when the undo failed: what is left bound is still ours to reclaim.
-    if (!undone.startsWith("UNDO FAILED")) ctx.journal?.end(intent);
-    releaseBindings(scope, sg, n.instanceIds, id);
-    throw new ProviderError(
-      `Cannot bind ${where}:${bullet(describeFailures("associate", failed))}\n${undone}`,
+    return giveUp(`Cannot bind ${where}:${bullet(describeFailures("associate", failed))}`);
+  }
+  // The request-id rule: an instance that holds the group by nobody's request
+  // of ours was bound by someone else between our look-up and our bind.
+  const takenMeanwhile = results
+    .filter((r) => r.ok && r.note !== "applied" && !ours(r.instanceId, r.instance))
+    .map((r) => r.instanceId)
+    .sort();
+  if (takenMeanwhile.length > 0 && !n.adoptExisting) {
+    return giveUp(
+      `Cannot bind ${where}: ${list(takenMeanwhile)} were bound to ${sg} by another request ` +
+        `(another stack or client) while this create ran; a binding has one owner. Set adoptExisting: true ` +
+        `on this resource to take these bindings over, or remove the instances from instanceIds.`,
     );
   }
 
@@ -405,14 +532,12 @@ export async function createFlow(
   const obs = observe(sg, n.instanceIds, final);
   if (obs.bound.length !== n.instanceIds.length) {
     const lost = [...obs.unbound, ...obs.missing].sort();
-    const undone = await undo(ctx, sg, plan.toBind);
-    if (!undone.startsWith("UNDO FAILED")) ctx.journal?.end(intent);
-    releaseBindings(scope, sg, n.instanceIds, id);
-    throw new ProviderError(
+    return giveUp(
       `Cannot bind ${where}: after the operations finished, ${list(lost)} did not hold ${sg} ` +
-        `(changed by something else meanwhile?).\n${undone}`,
+        `(changed by something else meanwhile?).`,
     );
   }
+  const adopted = n.adoptExisting ? [...foreign, ...takenMeanwhile].sort() : [];
   const outs: AttachmentOutputs = {
     securityGroupId: sg,
     instanceIds: [...n.instanceIds],
@@ -420,14 +545,14 @@ export async function createFlow(
     region: n.region,
     adoptExisting: n.adoptExisting,
     priorities: obs.priorities,
-    adoptedInstanceIds: n.adoptExisting ? [...foreign].sort() : [],
+    adoptedInstanceIds: adopted,
+    ...(n.owner ? { owner: n.owner } : {}),
   };
+  // Kept until a later operation shows the state holds the resource: the CLI
+  // may be killed before it writes it (see journal.ts).
   ctx.journal?.complete(intent);
-  // Release only what this create took back: other creates of the same group
-  // (other resources) are still to find their own interrupted bindings.
-  if (reclaimed.length > 0) {
-    for (const h of interrupted.handles) ctx.journal?.release(h, [...reclaimed, ...plan.toBind]);
-  }
+  // What this create took back now lives in its own entry.
+  for (const h of interrupted.handles) ctx.journal?.release(h, n.instanceIds);
   return { id, outs, plan: { ...plan, reclaimed } };
 }
 
@@ -469,6 +594,10 @@ export async function updateFlow(
     throw new ProviderError(`Cannot update the binding of ${where}; nothing was changed:${bullet(problems)}`);
   }
 
+  const owner = n.owner || olds.owner;
+  // The state holds the old outputs: entries they cover are done with.
+  ctx.journal?.settle(owner, sg, olds.instanceIds);
+  const intent = owner ? ctx.journal?.begin(owner, sg, plan.toBind) : undefined;
   const [bound, unbound] = await Promise.all([
     ctx.scheduler.run("associate", sg, plan.toBind, deadline),
     ctx.scheduler.run("disassociate", sg, plan.toUnbind, deadline),
@@ -481,17 +610,23 @@ export async function updateFlow(
     // On failure Pulumi keeps the old outputs: a binding this update added
     // would be in the cloud but in no state. Undo the binds (the unbinds are
     // safe: the old outputs still list those instances, so refresh sees them).
-    const maybeBound = bound
-      .filter((r) => r.ok || r.reason === "timeout" || r.reason === "notApplied")
-      .map((r) => r.instanceId);
-    const undone = await undo(ctx, sg, maybeBound);
+    const attempts = new Map(bound.map((r) => [r.instanceId, r] as const));
+    const undone = await undo(
+      ctx,
+      sg,
+      bound.filter(mayHaveBound).map((r) => r.instanceId),
+      (iid, now) => madeByOurRequest(sg, attempts.get(iid), views.get(iid), now),
+      unjournalledReason(ctx, intent),
+    );
+    if (undone.ok) ctx.journal?.end(intent);
+    else ctx.journal?.keep(intent, undone.stay);
     throw new ProviderError(
       `The update of ${where} did not complete:` +
         bullet([
           ...describeFailures("associate", bindFailed).map((l) => `bind: ${l}`),
           ...describeFailures("disassociate", unbindFailed).map((l) => `unbind: ${l}`),
         ]) +
-        `\nBinds undone: ${undone} Unbound so far: [${list(doneUnbind)}] (bound before: [${list(doneBind)}]). ` +
+        `\nBinds undone: ${undone.text} Unbound so far: [${list(doneUnbind)}] (bound before: [${list(doneBind)}]). ` +
         `Run pulumi up again once the cause is fixed: completed steps are skipped.`,
     );
   }
@@ -500,11 +635,13 @@ export async function updateFlow(
   const obs = observe(sg, n.instanceIds, final);
   if (obs.bound.length !== n.instanceIds.length) {
     const lost = [...obs.unbound, ...obs.missing].sort();
+    ctx.journal?.complete(intent);
     throw new ProviderError(
       `The update of ${where} did not complete: after the operations finished, ${list(lost)} did not hold ${sg} ` +
         `(changed by something else meanwhile?). Run pulumi up again.`,
     );
   }
+  ctx.journal?.complete(intent);
   const keep = new Set(n.instanceIds);
   const adopted = new Set(olds.adoptedInstanceIds.filter((id) => keep.has(id)));
   // An instance of the old declared set that a refresh dropped and that was
@@ -521,6 +658,7 @@ export async function updateFlow(
       adoptExisting: n.adoptExisting,
       priorities: obs.priorities,
       adoptedInstanceIds: [...adopted].sort(),
+      ...(owner ? { owner } : {}),
     },
     plan,
   };
@@ -553,8 +691,8 @@ export async function deleteFlow(ctx: OpContext, props: AttachmentOutputs): Prom
     }
   }
   releaseBindings(ctx.scope ?? "", sg, props.instanceIds);
-  // Unbound now: no intent of ours may take these back any more.
-  ctx.journal?.forget(sg, props.instanceIds);
+  // Deleted: none of this resource's intents may take bindings back any more.
+  ctx.journal?.forget(props.owner, sg);
   return { unbound: toUnbind };
 }
 
@@ -591,6 +729,7 @@ export function readOutcome(id: string, props: AttachmentOutputs, obs: Observati
       // the drop): the program declared it, and the resource unbinds it on
       // delete like any instance it bound itself, as before the drop.
       adoptedInstanceIds: props.adoptedInstanceIds.filter((x) => bound.has(x)),
+      ...(props.owner ? { owner: props.owner } : {}),
     },
     // The engine diffs a refresh's outputs against the stored inputs: give it
     // inputs that match what was observed, so that a second refresh reports
@@ -601,6 +740,7 @@ export function readOutcome(id: string, props: AttachmentOutputs, obs: Observati
       instanceIds: [...obs.bound],
       region: props.region,
       adoptExisting: props.adoptExisting,
+      ...(props.owner ? { owner: props.owner } : {}),
     },
   };
 }
@@ -611,5 +751,7 @@ export async function readFlow(ctx: OpContext, id: string, props: AttachmentOutp
   const targets = readTargets(props);
   if (!sg || targets.length === 0) return {};
   const views = await ctx.scheduler.lookup(targets, deadlineOf(ctx));
+  // The state holds the resource: intents it covers are done with.
+  ctx.journal?.settle(props.owner, sg, props.instanceIds);
   return readOutcome(id, props, observe(sg, targets, views));
 }
