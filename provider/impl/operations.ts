@@ -9,7 +9,7 @@ import type { OpResult, Scheduler } from "./scheduler";
 import type { Tuning } from "./settings";
 import type { Journal } from "./journal";
 import type { Normalised } from "./validate";
-import { madeByOurRequest, mayHaveBound } from "./ownership";
+import { madeByOurRequest, mayHaveBound } from "./bound-by";
 
 export const MAX_SGS_PER_INSTANCE = 5;
 

@@ -1,6 +1,6 @@
 // The request-id rule: whose request made a binding.
 import type { InstanceView } from "../../provider/impl/api";
-import { madeByOurRequest, mayHaveBound } from "../../provider/impl/ownership";
+import { madeByOurRequest, mayHaveBound } from "../../provider/impl/bound-by";
 import type { OpResult } from "../../provider/impl/scheduler";
 import { ApiError } from "../../provider/impl/errors";
 
