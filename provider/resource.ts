@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { defaultJournalDir, journalProblem } from "./impl/journal";
 import * as providerStub from "./stub";
 import type { AttachmentOutputs } from "./types";
 
@@ -47,6 +48,8 @@ export class SecurityGroupAttachment extends pulumi.dynamic.Resource {
   declare public readonly priorities: pulumi.Output<Record<string, number>>;
   /** Instances that already held the group when this resource adopted them. */
   declare public readonly adoptedInstanceIds: pulumi.Output<string[]>;
+  /** `<project>/<stack>/<name>`: whose bindings these are (crash recovery takes back only its own). */
+  declare public readonly owner: pulumi.Output<string>;
 
   constructor(name: string, args: SecurityGroupAttachmentArgs, opts?: pulumi.CustomResourceOptions) {
     const region =
@@ -56,11 +59,35 @@ export class SecurityGroupAttachment extends pulumi.dynamic.Resource {
       instanceIds: args?.instanceIds,
       region,
       adoptExisting: args?.adoptExisting ?? false,
+      owner: ownerOf(name),
       // Outputs only: declared so that they exist on the resource object.
       declaredInstanceIds: undefined,
       priorities: undefined,
       adoptedInstanceIds: undefined,
     };
     super(providerStub, name, props, opts, "tencentcloud", "SecurityGroupAttachment");
+    warnIfJournalUnwritable();
   }
+}
+
+/**
+ * The owner identity: project, stack and resource name. A dynamic provider's
+ * `create` gets no URN, so the resource passes this as an input (no diff
+ * looks at it; it holds nothing secret).
+ */
+export function ownerOf(name: string): string {
+  return `${pulumi.getProject()}/${pulumi.getStack()}/${name}`;
+}
+
+let journalChecked = false;
+
+/**
+ * Once per program run: the provider process cannot show a warning, the
+ * program can. Both run on this machine with the same environment.
+ */
+function warnIfJournalUnwritable(): void {
+  if (journalChecked) return;
+  journalChecked = true;
+  const problem = journalProblem(defaultJournalDir(process.env));
+  if (problem) void pulumi.log.warn(`SecurityGroupAttachment: ${problem}`);
 }

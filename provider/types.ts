@@ -12,6 +12,12 @@ export interface AttachmentInputs {
   region?: string;
   /** Take over bindings that already exist instead of failing on them. */
   adoptExisting?: boolean;
+  /**
+   * Who makes the bindings: `<project>/<stack>/<resource name>`, set by the
+   * resource class (a dynamic provider's create gets no URN). It keys the
+   * crash-recovery journal; no diff looks at it.
+   */
+  owner?: string;
 }
 
 /**
@@ -37,4 +43,6 @@ export interface AttachmentOutputs {
   priorities: Record<string, number>;
   /** Instances that already held the group when this resource adopted them (adoptExisting). */
   adoptedInstanceIds: string[];
+  /** See AttachmentInputs.owner; absent from outputs of older versions (until their next update). */
+  owner?: string;
 }

@@ -1,21 +1,30 @@
-// An intent journal that makes a killed `pulumi up` recoverable.
+// An intent journal that makes a killed or failed `pulumi up` recoverable.
 //
-// When the CLI and the provider are killed while a create is binding, the
-// bindings exist in the cloud but the state holds no resource for them. The
-// next `up` creates the resource again, sees instances that already hold the
-// group, and (rightly, for bindings made by someone else) refuses them. The
-// journal tells the two cases apart: before a create binds anything it writes
-// what it is about to bind; it removes the entry when the create was undone,
-// and marks it completed when the create returned (the engine records the
-// resource only after that, so a kill can still fall in between; completed
-// entries are kept for an hour). An entry whose process is dead, or that is
-// completed, is a create of ours: a later create of the same group in the same
-// region and cloud may take those bindings back without `adoptExisting`
-// (within one deployment, the in-process claims of operations.ts still refuse
-// a second owner).
+// When a create is killed while binding, or the CLI is killed after the
+// provider returned but before it wrote the state, or a failed create cannot
+// undo what it bound, the bindings exist in the cloud but no state holds
+// them. The next create of the SAME resource must take them back without
+// `adoptExisting`, and nobody else may. So every entry is keyed by its owner:
+// the resource's project, stack and name (see ownerOf in ../resource.ts),
+// with the cloud (endpoint), region and group. Only a create of the same owner
+// ever reads it; no time window decides anything.
 //
-// One small JSON file per create in flight, written atomically; by default in
-// $PULUMI_HOME (or ~/.pulumi)/tencentcloud-sg-attachment/journal.
+// Life of an entry (one small JSON file per operation, written atomically):
+// - `begin` before anything is bound;
+// - `end` when what was bound was undone (or nothing was);
+// - `keep` when an undo failed: the entry keeps exactly the bindings that stay;
+// - `complete` when the operation returned (the engine writes the state only
+//   after that: a kill can fall in between);
+// - `settle` when a later operation of the owner shows the state holds the
+//   instances (read, update, delete hand us the stored outputs): done with;
+// - `forget` when the owner's resource was deleted.
+// A create of the owner takes back the bindings named by its entries that are
+// not running (the writing process is dead, or it returned); `release` drops
+// what it took back. Leftover temporary files of dead writers and entries of
+// the earlier, owner-less format are swept when a journal is opened.
+//
+// By default in $PULUMI_HOME (or ~/.pulumi)/tencentcloud-sg-attachment/journal,
+// so it does not follow a stack to another machine: see docs/readme/issue-14b.md.
 
 import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
@@ -23,6 +32,9 @@ import * as os from "os";
 import * as path from "path";
 
 export interface JournalEntry {
+  version: 2;
+  /** `<project>/<stack>/<resource name>`: who may take these bindings back. */
+  owner: string;
   endpoint: string;
   region: string;
   securityGroupId: string;
@@ -30,47 +42,70 @@ export interface JournalEntry {
   pid: number;
   host: string;
   startedAt: string;
-  /** Set when the create returned: the engine may still be killed before it records it. */
+  /** Set when the operation returned: the engine may still be killed before it writes the state. */
   completedAt?: string;
 }
 
-/**
- * How long a finished create's intent is kept. The provider returns the new
- * resource to the engine and only then does the CLI write it to the state; a
- * kill in between leaves bindings that are ours but in no state. Within this
- * window, such bindings are taken back too.
- */
-export const COMPLETED_GRACE_MS = 60 * 60 * 1000;
-
 export interface Journal {
-  /** Records the intent to bind; returns a handle for `end`. */
-  begin(securityGroupId: string, instanceIds: string[]): string | undefined;
-  /** The create was undone: forget the intent. */
+  /** Records the intent to bind; returns a handle, or undefined when nothing could be written. */
+  begin(owner: string, securityGroupId: string, instanceIds: string[]): string | undefined;
+  /** Everything bound was undone: forget the intent. */
   end(handle: string | undefined): void;
-  /** The create returned: keep the intent for COMPLETED_GRACE_MS (see there). */
+  /** An undo failed: the entry keeps exactly these bindings (they stay, and are ours). */
+  keep(handle: string | undefined, instanceIds: readonly string[]): void;
+  /** The operation returned its outputs. */
   complete(handle: string | undefined): void;
-  /**
-   * Forgets `instanceIds` in an interrupted entry (they were taken back);
-   * deletes the entry once nothing is left in it. Other creates, for other
-   * instances of the same group, still find theirs.
-   */
+  /** Forgets `instanceIds` in an entry (taken back); deletes the entry once nothing is left in it. */
   release(handle: string, instanceIds: readonly string[]): void;
   /**
-   * Of `instanceIds`, those bound by interrupted creates of this group (a dead
-   * process, or a create that returned), with the entries that hold them.
+   * The bindings `owner` may take back for this group: those named by its
+   * entries that are not running (a dead process, or an operation that returned).
    */
   interrupted(
+    owner: string | undefined,
     securityGroupId: string,
-    instanceIds: readonly string[],
   ): { instanceIds: Set<string>; handles: string[] };
-  /** These bindings were removed: no interrupted intent may take them back any more. */
-  forget(securityGroupId: string, instanceIds: readonly string[]): void;
+  /** The state holds these instances for `owner`: entries not running that name no other are done with. */
+  settle(owner: string | undefined, securityGroupId: string, inState: readonly string[]): void;
+  /** The owner's resource was deleted: none of its entries for this group is needed any more. */
+  forget(owner: string | undefined, securityGroupId: string): void;
+  /** Why the journal could not be written, if it could not (for a warning). */
+  readonly problem: string | undefined;
+}
+
+export interface JournalOptions {
+  now?: () => number;
+  /** Whether a process of this host is alive (tests). */
+  alive?: (pid: number) => boolean;
+  host?: string;
+  pid?: number;
 }
 
 export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SGATTACH_JOURNAL_DIR) return env.SGATTACH_JOURNAL_DIR;
   const home = env.PULUMI_HOME || path.join(os.homedir(), ".pulumi");
   return path.join(home, "tencentcloud-sg-attachment", "journal");
+}
+
+/**
+ * Whether the journal folder can be written; a sentence saying why not
+ * otherwise. Checked by the program (see ../resource.ts), which can show a
+ * warning: the provider process has no way to show one.
+ */
+export function journalProblem(dir: string): string | undefined {
+  const probe = path.join(dir, `.probe-${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(probe, "");
+    fs.rmSync(probe, { force: true });
+    return undefined;
+  } catch (e: any) {
+    return (
+      `the crash-recovery journal folder ${dir} cannot be written (${e?.code ?? e?.message ?? e}). ` +
+      `Without it, bindings left by an interrupted or failed create are not taken back automatically ` +
+      `(see the README's recovery steps). Set SGATTACH_JOURNAL_DIR or PULUMI_HOME to a writable folder.`
+    );
+  }
 }
 
 function processAlive(pid: number): boolean {
@@ -84,173 +119,185 @@ function processAlive(pid: number): boolean {
 
 function readEntry(file: string): JournalEntry | null {
   try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as JournalEntry;
+    const e = JSON.parse(fs.readFileSync(file, "utf8"));
+    return e && e.version === 2 && typeof e.owner === "string" && Array.isArray(e.instanceIds) ? e : null;
   } catch {
     return null;
   }
-}
-
-function expired(e: JournalEntry): boolean {
-  return !!e.completedAt && Date.now() - Date.parse(e.completedAt) > COMPLETED_GRACE_MS;
 }
 
 function removeQuietly(file: string): void {
   try {
     fs.rmSync(file, { force: true });
   } catch {
-    /* a leftover entry only widens a later recovery to bindings that were ours */
+    /* a leftover entry is only read by its own owner */
   }
 }
 
-/**
- * Which instances each entry file of a journal folder names, as last read.
- * Every create and every delete consults the journal: reading every entry
- * each time made a deployment of n resources cost n² file reads (minutes at
- * 1,000). An entry's name never changes and its instance list only shrinks,
- * so a cached list is a superset of the truth: good enough to find the few
- * candidate entries, which are then read afresh. Only new names are read.
- */
-class EntryIndex {
-  private readonly ids = new Map<string, readonly string[]>();
-  constructor(private readonly dir: string) {}
+/** Folders already swept by this process. */
+const swept = new Set<string>();
 
-  note(file: string, instanceIds: readonly string[]): void {
-    this.ids.set(path.basename(file), instanceIds);
-  }
+/** Prefix of the entry files of one owner, cloud, region and group. */
+export function entryPrefix(owner: string, endpoint: string, region: string, sg: string): string {
+  return createHash("sha256").update(`${owner}\n${endpoint}\n${region}\n${sg}`).digest("hex").slice(0, 24);
+}
 
-  drop(file: string): void {
-    this.ids.delete(path.basename(file));
-  }
+export function openJournal(
+  dir: string,
+  endpoint: string,
+  region: string,
+  opts: JournalOptions = {},
+): Journal {
+  const now = opts.now ?? Date.now;
+  const alive = opts.alive ?? processAlive;
+  const host = opts.host ?? os.hostname();
+  const pid = opts.pid ?? process.pid;
+  let problem: string | undefined;
 
-  /** Entry files of the prefix that may name one of `wanted`. */
-  candidates(prefix: string, wanted: ReadonlySet<string>): string[] {
+  const running = (e: JournalEntry) => !e.completedAt && e.host === host && alive(e.pid);
+  const write = (file: string, e: JournalEntry): boolean => {
+    const tmp = `${file}.${pid}.tmp`;
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(tmp, JSON.stringify(e));
+      fs.renameSync(tmp, file);
+      return true;
+    } catch (err: any) {
+      removeQuietly(tmp);
+      problem = `cannot write the journal in ${dir} (${err?.code ?? err?.message ?? err})`;
+      return false;
+    }
+  };
+  const entries = (prefix: string): { file: string; entry: JournalEntry }[] => {
     let names: string[];
     try {
-      names = fs.readdirSync(this.dir);
+      names = fs.readdirSync(dir);
     } catch {
       return [];
     }
-    const p = `${prefix}-`;
-    const out: string[] = [];
-    const present = new Set<string>();
+    const out: { file: string; entry: JournalEntry }[] = [];
     for (const name of names) {
-      if (!name.startsWith(p) || !name.endsWith(".json")) continue;
-      present.add(name);
-      const file = path.join(this.dir, name);
-      let list = this.ids.get(name);
-      if (!list) {
-        const e = readEntry(file);
-        if (e && expired(e)) {
-          removeQuietly(file);
-          continue;
-        }
-        list = e?.instanceIds ?? [];
-        this.ids.set(name, list);
-      }
-      if (list.some((id) => wanted.has(id))) out.push(file);
+      if (!name.startsWith(`${prefix}-`) || !name.endsWith(".json")) continue;
+      const file = path.join(dir, name);
+      const entry = readEntry(file);
+      if (entry) out.push({ file, entry });
     }
-    for (const name of this.ids.keys()) if (name.startsWith(p) && !present.has(name)) this.ids.delete(name);
     return out;
+  };
+  const ofOwner = (owner: string, sg: string) =>
+    entries(entryPrefix(owner, endpoint, region, sg)).filter(
+      ({ entry: e }) =>
+        e.owner === owner && e.endpoint === endpoint && e.region === region && e.securityGroupId === sg,
+    );
+  const update = (file: string, change: (e: JournalEntry) => JournalEntry | null) => {
+    const e = readEntry(file);
+    if (!e) return;
+    const next = change(e);
+    if (next === null || next.instanceIds.length === 0) removeQuietly(file);
+    else write(file, next);
+  };
+
+  if (!swept.has(dir)) {
+    swept.add(dir);
+    sweep(dir, host, alive);
   }
-}
 
-const indexes = new Map<string, EntryIndex>();
-
-function indexOf(dir: string): EntryIndex {
-  let ix = indexes.get(dir);
-  if (!ix) {
-    ix = new EntryIndex(dir);
-    indexes.set(dir, ix);
-  }
-  return ix;
-}
-
-/**
- * A journal for one cloud (endpoint) and region. Failures to read or write it
- * never fail an operation: without it, recovery falls back to `adoptExisting`.
- */
-export function openJournal(dir: string, endpoint: string, region: string): Journal {
-  const index = indexOf(dir);
-  const prefix = (sg: string) =>
-    createHash("sha256").update(`${endpoint}\n${region}\n${sg}`).digest("hex").slice(0, 16);
   return {
-    begin(securityGroupId, instanceIds) {
-      if (instanceIds.length === 0) return undefined;
+    get problem() {
+      return problem;
+    },
+    begin(owner, securityGroupId, instanceIds) {
+      if (instanceIds.length === 0 || !owner) return undefined;
       const entry: JournalEntry = {
+        version: 2,
+        owner,
         endpoint,
         region,
         securityGroupId,
-        instanceIds: [...instanceIds],
-        pid: process.pid,
-        host: os.hostname(),
-        startedAt: new Date().toISOString(),
+        instanceIds: [...instanceIds].sort(),
+        pid,
+        host,
+        startedAt: new Date(now()).toISOString(),
       };
-      const file = path.join(dir, `${prefix(securityGroupId)}-${randomBytes(6).toString("hex")}.json`);
-      try {
-        fs.mkdirSync(dir, { recursive: true });
-        fs.writeFileSync(`${file}.tmp`, JSON.stringify(entry));
-        fs.renameSync(`${file}.tmp`, file);
-        index.note(file, entry.instanceIds);
-        return file;
-      } catch {
-        return undefined;
-      }
+      const prefix = entryPrefix(owner, endpoint, region, securityGroupId);
+      const file = path.join(dir, `${prefix}-${randomBytes(6).toString("hex")}.json`);
+      return write(file, entry) ? file : undefined;
     },
     end(handle) {
+      if (handle) removeQuietly(handle);
+    },
+    keep(handle, instanceIds) {
       if (!handle) return;
-      removeQuietly(handle);
-      index.drop(handle);
+      const stay = new Set(instanceIds);
+      update(handle, (e) => ({ ...e, instanceIds: e.instanceIds.filter((id) => stay.has(id)) }));
     },
     complete(handle) {
-      if (!handle) return;
-      try {
-        const e = JSON.parse(fs.readFileSync(handle, "utf8")) as JournalEntry;
-        fs.writeFileSync(`${handle}.tmp`, JSON.stringify({ ...e, completedAt: new Date().toISOString() }));
-        fs.renameSync(`${handle}.tmp`, handle);
-      } catch {
-        /* without it, recovery falls back to adoptExisting */
-      }
+      if (handle) update(handle, (e) => ({ ...e, completedAt: new Date(now()).toISOString() }));
     },
     release(handle, instanceIds) {
-      try {
-        const e = JSON.parse(fs.readFileSync(handle, "utf8")) as JournalEntry;
-        const taken = new Set(instanceIds);
+      const taken = new Set(instanceIds);
+      update(handle, (e) => {
         const rest = e.instanceIds.filter((id) => !taken.has(id));
-        if (rest.length === 0) {
-          fs.rmSync(handle, { force: true });
-          index.drop(handle);
-        } else if (rest.length < e.instanceIds.length) {
-          fs.writeFileSync(`${handle}.tmp`, JSON.stringify({ ...e, instanceIds: rest }));
-          fs.renameSync(`${handle}.tmp`, handle);
-          index.note(handle, rest);
-        }
-      } catch {
-        /* gone or unreadable: nothing to release */
-      }
+        return rest.length === e.instanceIds.length ? e : { ...e, instanceIds: rest };
+      });
     },
-    interrupted(securityGroupId, instanceIds) {
+    interrupted(owner, securityGroupId) {
       const out = { instanceIds: new Set<string>(), handles: [] as string[] };
-      const wanted = new Set(instanceIds);
-      for (const file of index.candidates(prefix(securityGroupId), wanted)) {
-        // The index only narrows the search: judge the entry as it is now.
-        const e = readEntry(file);
-        if (!e) continue;
-        if (expired(e)) {
-          removeQuietly(file);
-          continue;
-        }
-        const ours = e.endpoint === endpoint && e.region === region && e.securityGroupId === securityGroupId;
-        const running = !e.completedAt && e.host === os.hostname() && processAlive(e.pid);
-        if (!ours || running) continue;
-        const hit = e.instanceIds.filter((id) => wanted.has(id));
-        if (hit.length === 0) continue;
-        for (const id of hit) out.instanceIds.add(id);
+      if (!owner) return out;
+      for (const { file, entry } of ofOwner(owner, securityGroupId)) {
+        if (running(entry)) continue;
+        for (const id of entry.instanceIds) out.instanceIds.add(id);
         out.handles.push(file);
       }
       return out;
     },
-    forget(securityGroupId, instanceIds) {
-      for (const h of this.interrupted(securityGroupId, instanceIds).handles) this.release(h, instanceIds);
+    settle(owner, securityGroupId, inState) {
+      if (!owner) return;
+      const held = new Set(inState);
+      for (const { file, entry } of ofOwner(owner, securityGroupId)) {
+        if (!running(entry) && entry.instanceIds.every((id) => held.has(id))) removeQuietly(file);
+      }
+    },
+    forget(owner, securityGroupId) {
+      if (!owner) return;
+      for (const { file, entry } of ofOwner(owner, securityGroupId)) if (!running(entry)) removeQuietly(file);
     },
   };
+}
+
+/**
+ * Removes what no create can use any more: temporary files whose writer (this
+ * host) is dead, and entries of the earlier format (no owner: no create would
+ * ever match them) whose process is dead or that had returned.
+ */
+export function sweep(dir: string, host: string, alive: (pid: number) => boolean): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const tmp = /\.(\d+)\.tmp$/.exec(name);
+    if (tmp) {
+      if (!alive(Number(tmp[1]))) removeQuietly(file);
+      continue;
+    }
+    // The earlier format wrote `<entry>.json.tmp`, without a pid: never a live write by now.
+    if (name.endsWith(".json.tmp")) {
+      removeQuietly(file);
+      continue;
+    }
+    if (!name.endsWith(".json")) continue;
+    let e: any;
+    try {
+      e = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch {
+      continue;
+    }
+    const legacy = !e || e.version !== 2;
+    const deadOrDone = !!e?.completedAt || e?.host !== host || !alive(Number(e?.pid));
+    if (legacy && deadOrDone) removeQuietly(file);
+  }
 }

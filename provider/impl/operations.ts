@@ -5,11 +5,12 @@ import { randomBytes } from "crypto";
 import type { AttachmentOutputs } from "../types";
 import type { InstanceView } from "./api";
 import { Claims, claimKey, type Rendezvous } from "./claims";
-import { hintFor, ProviderError } from "./errors";
+import { describeError, hintFor, ProviderError } from "./errors";
 import type { OpResult, Scheduler } from "./scheduler";
 import type { Tuning } from "./settings";
 import type { Journal } from "./journal";
 import type { Normalised } from "./validate";
+import { madeByOurRequest, mayHaveBound } from "./bound-by";
 import { foreignBindingText, judgeAlreadyBound, type Offer } from "./ownership";
 
 export const MAX_SGS_PER_INSTANCE = 5;
@@ -250,6 +251,8 @@ export function normaliseOutputs(props: any, defaultRegion?: string): Attachment
     adoptExisting: p.adoptExisting === true,
     priorities,
     adoptedInstanceIds: [...new Set<string>(adopted)].sort(),
+    // Outputs written before the owner existed lack it until the next update.
+    ...(typeof p.owner === "string" && p.owner ? { owner: p.owner } : {}),
   };
 }
 
@@ -353,19 +356,124 @@ async function verifiedViews(
   return out;
 }
 
-/** Unbinds what a failed create bound; returns a sentence for the error message. */
-async function undo(ctx: OpContext, sg: string, ids: string[]): Promise<string> {
-  if (ids.length === 0) return "Nothing had been bound; the instances are as they were.";
-  const res = await ctx.scheduler.run("disassociate", sg, ids, deadlineOf(ctx));
-  const bad = res.filter((r) => !r.ok);
-  if (bad.length === 0) {
-    return `What this attempt had bound (${ids.length} instance(s)) was unbound again; the instances are as they were.`;
-  }
+export interface UndoResult {
+  /** Nothing of ours is left bound. */
+  ok: boolean;
+  /** Unbound again. */
+  undone: string[];
+  /** Bindings of ours that stay (the error names them, the journal keeps them). */
+  stay: string[];
+  /** A sentence for the error message. */
+  text: string;
+}
+
+function unboundAgain(ids: string[]): string {
   return (
-    `UNDO FAILED: ${list(bad.map((r) => r.instanceId).sort())} may still hold ${sg}:` +
-    bullet(describeFailures("disassociate", bad)) +
-    `\nUnbind them by hand, or run pulumi up again with adoptExisting: true to take them over.`
+    `What this attempt had bound (${ids.length} instance(s)) was unbound again; ` +
+    `the instances are as they were (unbound: ${list(ids)}).`
   );
+}
+
+/** Why an operation's intent is not in the journal; undefined when it is. */
+function unjournalledReason(ctx: OpContext, intent: string | undefined): string | undefined {
+  if (intent !== undefined) return undefined;
+  return ctx.journal?.problem ?? "the resource has no owner or no journal";
+}
+
+/**
+ * What the next `up` does about bindings that stay: it depends on whether the
+ * journal holds them (`unjournalled`: why it does not, if it does not).
+ */
+function recoveryHint(unjournalled: string | undefined): string {
+  return unjournalled === undefined
+    ? `They belong to this resource: the next pulumi up takes them back (no adoptExisting needed), ` +
+        `or unbind them by hand. A pulumi up on another machine does not know them: see the README's recovery steps.`
+    : `The crash-recovery journal could not record them (${unjournalled}): run pulumi up once with adoptExisting: true ` +
+        `on this resource to take them back, or unbind them by hand.`;
+}
+
+/**
+ * Unbinds what a failed operation bound. `candidates` are the instances a
+ * request was accepted (or got no reply) for; a fresh look-up tells which of
+ * them hold the group, or are still operating, by our request (`ours`): only
+ * those are unbound. Where that fails, the result names exactly what stays.
+ */
+async function undo(
+  ctx: OpContext,
+  sg: string,
+  candidates: string[],
+  ours: (id: string, now: InstanceView | null) => boolean,
+  unjournalled: string | undefined,
+): Promise<UndoResult> {
+  const nothing = {
+    ok: true,
+    undone: [],
+    stay: [],
+    text: "Nothing had been bound; the instances are as they were.",
+  };
+  if (candidates.length === 0) return nothing;
+  const deadline = deadlineOf(ctx);
+  let views: Map<string, InstanceView | null>;
+  try {
+    views = await ctx.scheduler.lookup(candidates, deadline);
+  } catch (e) {
+    const stay = [...candidates].sort();
+    return {
+      ok: false,
+      undone: [],
+      stay,
+      text:
+        `UNDO IMPOSSIBLE: could not look up ${list(stay)} (${describeError(e)}); requests to bind them to ${sg} ` +
+        `were accepted, so they may hold it. ${recoveryHint(unjournalled)}`,
+    };
+  }
+  const mine = candidates.filter((id) => ours(id, views.get(id) ?? null)).sort();
+  if (mine.length === 0) return nothing;
+  const res = await ctx.scheduler.run("disassociate", sg, mine, deadline);
+  const bad = res.filter((r) => !r.ok);
+  const undone = res
+    .filter((r) => r.ok)
+    .map((r) => r.instanceId)
+    .sort();
+  if (bad.length === 0) {
+    return {
+      ok: true,
+      undone,
+      stay: [],
+      text: unboundAgain(undone),
+    };
+  }
+  let stay = bad.map((r) => r.instanceId).sort();
+  // Name exactly what stays: a failed unbind may still have taken effect.
+  try {
+    const after = await ctx.scheduler.lookup(stay, deadline);
+    stay = stay.filter((id) => {
+      const v = after.get(id);
+      return !!v && (v.securityGroupIds.includes(sg) || v.latestOperationState === "OPERATING");
+    });
+  } catch {
+    /* keep the conservative list */
+  }
+  const gone = new Set(stay);
+  const unbound = mine.filter((id) => !gone.has(id));
+  if (stay.length === 0) {
+    return {
+      ok: true,
+      undone: unbound,
+      stay,
+      text: unboundAgain(unbound),
+    };
+  }
+  return {
+    ok: false,
+    undone: unbound,
+    stay,
+    text:
+      `UNDO FAILED: these bindings stay: ${list(stay)} hold ${sg}:` +
+      bullet(describeFailures("disassociate", bad)) +
+      (unbound.length > 0 ? `\nUnbound again: ${list(unbound)}.` : "") +
+      `\n${recoveryHint(unjournalled)}`,
+  };
 }
 
 export async function createFlow(
@@ -379,14 +487,15 @@ export async function createFlow(
   const plan = planCreate(sg, n.instanceIds, views);
   // Bindings left by a create of ours that was killed midway are ours to take back.
   // Consulted only when something is already bound: the common create pays nothing for it.
+  // Only this resource's own entries count (same project, stack and name).
   const interrupted =
-    plan.alreadyBound.length > 0 && ctx.journal
-      ? ctx.journal.interrupted(sg, plan.alreadyBound)
+    plan.alreadyBound.length > 0 && ctx.journal && n.owner
+      ? ctx.journal.interrupted(n.owner, sg)
       : { instanceIds: new Set<string>(), handles: [] as string[] };
   const reclaimed = plan.alreadyBound.filter((id) => interrupted.instanceIds.has(id));
   const foreign = plan.alreadyBound.filter((id) => !interrupted.instanceIds.has(id));
-  // The ownership rule (ownership.ts) decides what happens to `foreign`.
 
+  // The ownership rule (ownership.ts) decides what happens to `foreign`.
   const id = newResourceId(sg, n.region);
   const claims = claimsOf(ctx);
   const claimKeys = keysOf(ctx, sg, n.instanceIds);
@@ -411,30 +520,51 @@ export async function createFlow(
         `Unbind a group from them first. ${DELETE_BEFORE_REPLACE_HINT}`,
     );
   }
-  // Binds made here; on any failure they are undone and the hand-overs abandoned.
-  const toBind = [...plan.toBind, ...owned.bindAfter].sort();
-  const giveUp = (): void => {
+  // On any failure the hand-overs are abandoned and this create's claims dropped.
+  const forget = (): void => {
     abandonAll(ctx, sg, id, [], owned.handOver);
     if (contested.length === 0) claims.release(claimKeys, id);
   };
   if (problems.length > 0) {
-    giveUp();
+    forget();
     throw new ProviderError(`Cannot bind ${where}; nothing was changed:${bullet(problems)}`);
   }
 
-  const intent = ctx.journal?.begin(sg, toBind);
+  // What it takes back is named too: a kill before the state write must not lose it again.
+  // Instances a releaser of this deployment unbinds after all are bound again, behind that unbind.
+  const toBind = [...plan.toBind, ...owned.bindAfter].sort();
+  const intent = n.owner
+    ? ctx.journal?.begin(n.owner, sg, [...toBind, ...reclaimed, ...owned.handOver])
+    : undefined;
   const results = await ctx.scheduler.run("associate", sg, toBind, deadline);
+  const attempts = new Map(results.map((r) => [r.instanceId, r] as const));
+  const ours = (iid: string, now: InstanceView | null) =>
+    madeByOurRequest(sg, attempts.get(iid), views.get(iid), now);
+  const candidates = results.filter(mayHaveBound).map((r) => r.instanceId);
+  const giveUp = async (message: string): Promise<never> => {
+    const undone = await undo(ctx, sg, candidates, ours, unjournalledReason(ctx, intent));
+    // Keep the intent when bindings stay: they are still ours to take back.
+    if (undone.ok) ctx.journal?.end(intent);
+    else ctx.journal?.keep(intent, undone.stay);
+    forget();
+    throw new ProviderError(`${message}\n${undone.text}`);
+  };
+
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {
-    const maybeBound = results
-      .filter((r) => r.ok || r.reason === "timeout" || r.reason === "notApplied")
-      .map((r) => r.instanceId);
-    const undone = await undo(ctx, sg, maybeBound);
-    // Keep the intent when the undo failed: what is left bound is still ours to reclaim.
-    if (!undone.startsWith("UNDO FAILED")) ctx.journal?.end(intent);
-    giveUp();
-    throw new ProviderError(
-      `Cannot bind ${where}:${bullet(describeFailures("associate", failed))}\n${undone}`,
+    return giveUp(`Cannot bind ${where}:${bullet(describeFailures("associate", failed))}`);
+  }
+  // The request-id rule: an instance that holds the group by nobody's request
+  // of ours was bound by someone else between our look-up and our bind.
+  const takenMeanwhile = results
+    .filter((r) => r.ok && r.note !== "applied" && !ours(r.instanceId, r.instance))
+    .map((r) => r.instanceId)
+    .sort();
+  if (takenMeanwhile.length > 0 && !n.adoptExisting) {
+    return giveUp(
+      `Cannot bind ${where}: ${list(takenMeanwhile)} were bound to ${sg} by another request ` +
+        `(another stack or client) while this create ran; a binding has one owner. Set adoptExisting: true ` +
+        `on this resource to take these bindings over, or remove the instances from instanceIds.`,
     );
   }
 
@@ -442,24 +572,22 @@ export async function createFlow(
   const obs = observe(sg, n.instanceIds, final);
   if (obs.bound.length !== n.instanceIds.length) {
     const lost = [...obs.unbound, ...obs.missing].sort();
-    const undone = await undo(ctx, sg, toBind);
-    if (!undone.startsWith("UNDO FAILED")) ctx.journal?.end(intent);
-    giveUp();
-    throw new ProviderError(
+    return giveUp(
       `Cannot bind ${where}: after the operations finished, ${list(lost)} did not hold ${sg} ` +
-        `(changed by something else meanwhile?).\n${undone}`,
+        `(changed by something else meanwhile?).`,
     );
   }
+  // The hand-overs: met, bound again behind the releaser's unbind, or refused.
   const met = await meet(ctx, sg, id, "taker", owned.handOver);
   const late = await bindLate(ctx, sg, met.withdrawn, deadline);
+  for (const r of late.results) attempts.set(r.instanceId, r);
+  candidates.push(...late.results.filter(mayHaveBound).map((r) => r.instanceId));
   if (met.alone.length > 0 || late.problems.length > 0) {
-    const undone = await undo(ctx, sg, [...toBind, ...late.bound]);
-    if (!undone.startsWith("UNDO FAILED")) ctx.journal?.end(intent);
-    giveUp();
     const why = met.alone.length > 0 ? [handOverRefusal(sg, met.alone), ...late.problems] : late.problems;
-    throw new ProviderError(`Cannot bind ${where}:${bullet(why)}\n${undone}`);
+    return giveUp(`Cannot bind ${where}:${bullet(why)}`);
   }
-  for (const [i, p] of Object.entries(late.priorities)) obs.priorities[i] = p;
+  Object.assign(obs.priorities, late.priorities);
+  const adopted = [...owned.adopt, ...(n.adoptExisting ? takenMeanwhile : [])].sort();
   const outs: AttachmentOutputs = {
     securityGroupId: sg,
     instanceIds: [...n.instanceIds],
@@ -467,45 +595,44 @@ export async function createFlow(
     region: n.region,
     adoptExisting: n.adoptExisting,
     priorities: obs.priorities,
-    adoptedInstanceIds: owned.adopt,
+    adoptedInstanceIds: adopted,
+    ...(n.owner ? { owner: n.owner } : {}),
   };
+  // Kept until a later operation shows the state holds the resource: the CLI
+  // may be killed before it writes it (see journal.ts).
   ctx.journal?.complete(intent);
-  // Release only what this create took back: other creates of the same group
-  // (other resources) are still to find their own interrupted bindings.
-  if (reclaimed.length > 0) {
-    for (const h of interrupted.handles) ctx.journal?.release(h, [...reclaimed, ...plan.toBind]);
-  }
+  // What this create took back now lives in its own entry.
+  for (const h of interrupted.handles) ctx.journal?.release(h, n.instanceIds);
   return { id, outs, plan: { ...plan, reclaimed } };
 }
 
 /**
  * Binds the instances whose releaser unbinds them after all (it gave up
  * waiting at the hand-over): queued behind that unbind, instance by instance.
- * Returns what may be bound now and, when something failed, why.
+ * Returns the results (for the undo) and, when something failed, why.
  */
 async function bindLate(
   ctx: OpContext,
   sg: string,
   ids: string[],
   deadline: number,
-): Promise<{ bound: string[]; problems: string[]; priorities: Record<string, number> }> {
-  if (ids.length === 0) return { bound: [], problems: [], priorities: {} };
-  const res = await ctx.scheduler.run("associate", sg, ids, deadline);
-  const bound = res
-    .filter((r) => r.ok || r.reason === "timeout" || r.reason === "notApplied")
-    .map((r) => r.instanceId);
+): Promise<{ results: OpResult[]; problems: string[]; priorities: Record<string, number> }> {
+  if (ids.length === 0) return { results: [], problems: [], priorities: {} };
+  const results = await ctx.scheduler.run("associate", sg, ids, deadline);
   const problems = describeFailures(
     "associate",
-    res.filter((r) => !r.ok),
+    results.filter((r) => !r.ok),
   );
-  const obs = observe(sg, ids, await verifiedViews(ctx, res, ids, deadline, null));
-  const lost = [...obs.unbound, ...obs.missing].filter((i) => res.some((r) => r.ok && r.instanceId === i));
+  const obs = observe(sg, ids, await verifiedViews(ctx, results, ids, deadline, null));
+  const lost = [...obs.unbound, ...obs.missing].filter((i) =>
+    results.some((r) => r.ok && r.instanceId === i),
+  );
   if (lost.length > 0) {
     problems.push(
       `${list(lost)} did not hold ${sg} after the operations finished (changed by something else meanwhile?)`,
     );
   }
-  return { bound, problems, priorities: obs.priorities };
+  return { results, problems, priorities: obs.priorities };
 }
 
 export async function updateFlow(
@@ -530,24 +657,29 @@ export async function updateFlow(
   const all = [...new Set([...olds.instanceIds, ...n.instanceIds])];
   const views = await ctx.scheduler.lookup(all, deadline);
   const plan = planUpdate(sg, olds.instanceIds, n.instanceIds, views);
+  const owner = n.owner || olds.owner;
   const claims = claimsOf(ctx);
-  // An instance of the old declared set that a refresh dropped and that was
-  // bound again outside Pulumi is this resource's own: it declared it before
-  // (same rule as in readFlow).
-  const declaredBefore = new Set(olds.declaredInstanceIds);
+  // Already this resource's own: an instance of the old declared set that a
+  // refresh dropped and that was bound again outside Pulumi (it declared it
+  // before; same rule as in readFlow), and what an interrupted or failed
+  // operation of this resource left bound (its journal entries).
+  const ours = new Set(olds.declaredInstanceIds);
+  if (plan.alreadyBoundAdded.length > 0 && ctx.journal && owner) {
+    for (const i of ctx.journal.interrupted(owner, sg).instanceIds) ours.add(i);
+  }
   const oldSet = new Set(olds.instanceIds);
   const added = n.instanceIds.filter((i) => !oldSet.has(i));
   const contested = claimAll(ctx, sg, added, id);
   // Refused anyway when contested: then it takes part in no hand-over.
   const owned = judgeAlreadyBound(plan.alreadyBoundAdded, {
-    ours: declaredBefore,
+    ours,
     offers:
       contested.length > 0
         ? new Map()
         : offersFor(
             ctx,
             sg,
-            plan.alreadyBoundAdded.filter((i) => !declaredBefore.has(i)),
+            plan.alreadyBoundAdded.filter((i) => !ours.has(i)),
             id,
           ),
     adoptExisting: n.adoptExisting,
@@ -561,13 +693,13 @@ export async function updateFlow(
     [],
     n.instanceIds.filter((i) => !handingOver.has(i)),
   );
+  const held: string[] = [];
   // On failure: the hand-overs are abandoned (a releaser keeps its binding,
   // a taker takes nothing) and this update's claims dropped.
-  const giveUp = (): void => {
+  const forget = (): void => {
     abandonAll(ctx, sg, id, held, owned.handOver);
     if (contested.length === 0) claims.release(keysOf(ctx, sg, added), id);
   };
-  const held: string[] = [];
 
   const problems: string[] = [];
   if (contested.length > 0) problems.push(contestedText(sg, contested));
@@ -584,10 +716,12 @@ export async function updateFlow(
     );
   }
   if (problems.length > 0) {
-    giveUp();
+    forget();
     throw new ProviderError(`Cannot update the binding of ${where}; nothing was changed:${bullet(problems)}`);
   }
 
+  // The state holds the old outputs: entries they cover are done with.
+  ctx.journal?.settle(owner, sg, olds.instanceIds);
   // Instances given up that another attachment announced it takes wait for
   // the hand-over; the others are unbound now. No await between deciding and
   // queueing the unbinds: a taker that comes later queues its bind behind them.
@@ -597,30 +731,42 @@ export async function updateFlow(
     else toUnbind.push(i);
   }
   const toBind = [...plan.toBind, ...owned.bindAfter].sort();
+  const intent = owner ? ctx.journal?.begin(owner, sg, [...toBind, ...owned.handOver]) : undefined;
   const [bound, unbound] = await Promise.all([
     ctx.scheduler.run("associate", sg, toBind, deadline),
     ctx.scheduler.run("disassociate", sg, toUnbind, deadline),
   ]);
+  const attempts = new Map(bound.map((r) => [r.instanceId, r] as const));
+  const candidates = bound.filter(mayHaveBound).map((r) => r.instanceId);
+  // On failure Pulumi keeps the old outputs: a binding this update added
+  // would be in the cloud but in no state. Undo the binds (the unbinds are
+  // safe: the old outputs still list those instances, so refresh sees them).
+  const undoBinds = async (): Promise<UndoResult> => {
+    forget();
+    const undone = await undo(
+      ctx,
+      sg,
+      candidates,
+      (iid, now) => madeByOurRequest(sg, attempts.get(iid), views.get(iid), now),
+      unjournalledReason(ctx, intent),
+    );
+    if (undone.ok) ctx.journal?.end(intent);
+    else ctx.journal?.keep(intent, undone.stay);
+    return undone;
+  };
   const bindFailed = bound.filter((r) => !r.ok);
   const unbindFailed = unbound.filter((r) => !r.ok);
   if (bindFailed.length > 0 || unbindFailed.length > 0) {
-    giveUp();
     const doneBind = bound.filter((r) => r.ok).map((r) => r.instanceId);
     const doneUnbind = unbound.filter((r) => r.ok).map((r) => r.instanceId);
-    // On failure Pulumi keeps the old outputs: a binding this update added
-    // would be in the cloud but in no state. Undo the binds (the unbinds are
-    // safe: the old outputs still list those instances, so refresh sees them).
-    const maybeBound = bound
-      .filter((r) => r.ok || r.reason === "timeout" || r.reason === "notApplied")
-      .map((r) => r.instanceId);
-    const undone = await undo(ctx, sg, maybeBound);
+    const undone = await undoBinds();
     throw new ProviderError(
       `The update of ${where} did not complete:` +
         bullet([
           ...describeFailures("associate", bindFailed).map((l) => `bind: ${l}`),
           ...describeFailures("disassociate", unbindFailed).map((l) => `unbind: ${l}`),
         ]) +
-        `\nBinds undone: ${undone} Unbound so far: [${list(doneUnbind)}] (bound before: [${list(doneBind)}]). ` +
+        `\nBinds undone: ${undone.text} Unbound so far: [${list(doneUnbind)}] (bound before: [${list(doneBind)}]). ` +
         `Run pulumi up again once the cause is fixed: completed steps are skipped.`,
     );
   }
@@ -628,8 +774,9 @@ export async function updateFlow(
   const final = await verifiedViews(ctx, [...bound, ...unbound], n.instanceIds, deadline, views);
   const obs = observe(sg, n.instanceIds, final);
   if (obs.bound.length !== n.instanceIds.length) {
-    giveUp();
+    forget();
     const lost = [...obs.unbound, ...obs.missing].sort();
+    ctx.journal?.complete(intent);
     throw new ProviderError(
       `The update of ${where} did not complete: after the operations finished, ${list(lost)} did not hold ${sg} ` +
         `(changed by something else meanwhile?). Run pulumi up again.`,
@@ -642,23 +789,24 @@ export async function updateFlow(
     meet(ctx, sg, id, "taker", owned.handOver),
   ]);
   const late = await bindLate(ctx, sg, took.withdrawn, deadline);
-  const releaseNow = [...gave.withdrawn, ...gave.alone];
-  const released = await ctx.scheduler.run("disassociate", sg, releaseNow, deadline);
+  for (const r of late.results) attempts.set(r.instanceId, r);
+  candidates.push(...late.results.filter(mayHaveBound).map((r) => r.instanceId));
+  const released = await ctx.scheduler.run("disassociate", sg, [...gave.withdrawn, ...gave.alone], deadline);
   const releaseFailed = released.filter((r) => !r.ok);
   if (took.alone.length > 0 || late.problems.length > 0 || releaseFailed.length > 0) {
-    giveUp();
-    const undone = await undo(ctx, sg, [...toBind, ...late.bound]);
+    const undone = await undoBinds();
     const why = [
       ...(took.alone.length > 0 ? [handOverRefusal(sg, took.alone)] : []),
       ...late.problems,
       ...describeFailures("disassociate", releaseFailed).map((l) => `unbind: ${l}`),
     ];
     throw new ProviderError(
-      `The update of ${where} did not complete:${bullet(why)}\nBinds undone: ${undone} ` +
+      `The update of ${where} did not complete:${bullet(why)}\nBinds undone: ${undone.text} ` +
         `Run pulumi up again once the cause is fixed: completed steps are skipped.`,
     );
   }
-  for (const [i, p] of Object.entries(late.priorities)) obs.priorities[i] = p;
+  Object.assign(obs.priorities, late.priorities);
+  ctx.journal?.complete(intent);
   const keep = new Set(n.instanceIds);
   claims.release(
     keysOf(
@@ -678,6 +826,7 @@ export async function updateFlow(
       adoptExisting: n.adoptExisting,
       priorities: obs.priorities,
       adoptedInstanceIds: [...adopted].sort(),
+      ...(owner ? { owner } : {}),
     },
     plan,
   };
@@ -719,8 +868,8 @@ export async function deleteFlow(
     }
   }
   claims.release(keysOf(ctx, sg, props.instanceIds), id);
-  // Unbound now: no intent of ours may take these back any more.
-  ctx.journal?.forget(sg, props.instanceIds);
+  // Deleted: none of this resource's intents may take bindings back any more.
+  ctx.journal?.forget(props.owner, sg);
   return { unbound: toUnbind };
 }
 
@@ -757,6 +906,7 @@ export function readOutcome(id: string, props: AttachmentOutputs, obs: Observati
       // the drop): the program declared it, and the resource unbinds it on
       // delete like any instance it bound itself, as before the drop.
       adoptedInstanceIds: props.adoptedInstanceIds.filter((x) => bound.has(x)),
+      ...(props.owner ? { owner: props.owner } : {}),
     },
     // The engine diffs a refresh's outputs against the stored inputs: give it
     // inputs that match what was observed, so that a second refresh reports
@@ -767,6 +917,7 @@ export function readOutcome(id: string, props: AttachmentOutputs, obs: Observati
       instanceIds: [...obs.bound],
       region: props.region,
       adoptExisting: props.adoptExisting,
+      ...(props.owner ? { owner: props.owner } : {}),
     },
   };
 }
@@ -777,5 +928,7 @@ export async function readFlow(ctx: OpContext, id: string, props: AttachmentOutp
   const targets = readTargets(props);
   if (!sg || targets.length === 0) return {};
   const views = await ctx.scheduler.lookup(targets, deadlineOf(ctx));
+  // The state holds the resource: intents it covers are done with.
+  ctx.journal?.settle(props.owner, sg, props.instanceIds);
   return readOutcome(id, props, observe(sg, targets, views));
 }

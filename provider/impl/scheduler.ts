@@ -48,9 +48,27 @@ export type FailReason =
   | "timeout"
   | "notApplied";
 
+/**
+ * `unanswered`: a request of ours for this instance got no reply (a network
+ * error or a non-200 reply): the API may have applied it without telling us.
+ */
 export type OpResult =
-  | { instanceId: string; ok: true; note: DoneNote; instance: InstanceView | null; requestId: string }
-  | { instanceId: string; ok: false; reason: FailReason; error: ApiError; requestId: string };
+  | {
+      instanceId: string;
+      ok: true;
+      note: DoneNote;
+      instance: InstanceView | null;
+      requestId: string;
+      unanswered?: boolean;
+    }
+  | {
+      instanceId: string;
+      ok: false;
+      reason: FailReason;
+      error: ApiError;
+      requestId: string;
+      unanswered?: boolean;
+    };
 
 // ---------------------------------------------------------------------------
 // Pure split logic
@@ -224,6 +242,8 @@ interface Item {
   sentAt: number;
   /** When the item wants its next poll. */
   dueAt: number;
+  /** A request for it got no reply (see OpResult). */
+  unanswered: boolean;
 }
 
 interface Batch {
@@ -528,6 +548,7 @@ export class Scheduler {
               timer: null,
               sentAt: 0,
               dueAt: 0,
+              unanswered: false,
             };
             const q = this.queues.get(id);
             if (q) {
@@ -608,11 +629,25 @@ export class Scheduler {
   }
 
   private fail(item: Item, reason: FailReason, error: ApiError): void {
-    this.finish(item, { instanceId: item.id, ok: false, reason, error, requestId: item.requestId });
+    this.finish(item, {
+      instanceId: item.id,
+      ok: false,
+      reason,
+      error,
+      requestId: item.requestId,
+      unanswered: item.unanswered,
+    });
   }
 
   private done(item: Item, note: DoneNote, instance: InstanceView | null): void {
-    this.finish(item, { instanceId: item.id, ok: true, note, instance, requestId: item.requestId });
+    this.finish(item, {
+      instanceId: item.id,
+      ok: true,
+      note,
+      instance,
+      requestId: item.requestId,
+      unanswered: item.unanswered,
+    });
   }
 
   private timeout(item: Item): void {
@@ -776,7 +811,11 @@ export class Scheduler {
 
   private handleBatchError(kind: OpKind, sg: string, items: Item[], err: ApiError): void {
     const t = this.tuning;
-    for (const it of items) it.lastError = err;
+    const noReply = err.code === LOCAL_CODES.network || err.code === LOCAL_CODES.http;
+    for (const it of items) {
+      it.lastError = err;
+      if (noReply) it.unanswered = true;
+    }
     const plan = planBatchError(
       kind,
       items.map((i) => i.id),

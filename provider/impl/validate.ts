@@ -160,11 +160,13 @@ export function checkInputs(news: any, settings: Pick<Settings, "region">): Chec
   if (instanceIds !== undefined && instanceIds !== null) inputs.instanceIds = instanceIds;
   if (region !== undefined && region !== null) inputs.region = region;
   inputs.adoptExisting = adoptExisting;
+  // Set by the resource class, never by the user: passed through as is.
+  if (typeof props.owner === "string" && props.owner) inputs.owner = props.owner;
   return { inputs, failures };
 }
 
 /** Inputs after a successful check, fully known (create/update time). */
-export type Normalised = Required<AttachmentInputs>;
+export type Normalised = Required<Omit<AttachmentInputs, "owner">> & Pick<AttachmentInputs, "owner">;
 
 /**
  * For create/update: the same rules, but everything must be known. Throws one

@@ -1,6 +1,7 @@
 // A create killed midway (CLI and provider SIGKILLed) leaves bindings in the
 // cloud that the state does not know. The intent journal lets the next create
-// take back exactly those, and nothing else.
+// take back exactly those, and nothing else: only a create of the same
+// owner (project/stack/resource name) reads an entry.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -26,9 +27,11 @@ function deadPid(): number {
 }
 
 /** Writes the journal entry an interrupted create would have left behind. */
-function leaveIntent(securityGroupId: string, instanceIds: string[], pid: number): string {
+const OWNER = "proj/stack-one/web";
+
+function leaveIntent(securityGroupId: string, instanceIds: string[], pid: number, owner = OWNER): string {
   const journal = openJournal(defaultJournalDir(), h.emu.url, "ap-guangzhou");
-  const handle = journal.begin(securityGroupId, instanceIds)!;
+  const handle = journal.begin(owner, securityGroupId, instanceIds)!;
   const entry = JSON.parse(fs.readFileSync(handle, "utf8"));
   fs.writeFileSync(handle, JSON.stringify({ ...entry, pid }));
   return handle;
@@ -41,7 +44,7 @@ describe("recovery of an interrupted create", () => {
 
   it("takes back the bindings of a dead process's create, binds the rest, adopts nothing", async () => {
     const handle = leaveIntent(sg(1), [ins(1), ins(2), ins(3)], deadPid());
-    const r = await create(sg(1), [ins(1), ins(2), ins(3)]);
+    const r = await create(sg(1), [ins(1), ins(2), ins(3)], { owner: OWNER });
     expect(r.outs.instanceIds).toEqual([ins(1), ins(2), ins(3)]);
     expect(r.outs.adoptedInstanceIds).toEqual([]);
     // Only the instance the interrupted run had not reached is bound now.
@@ -53,7 +56,7 @@ describe("recovery of an interrupted create", () => {
 
   it("still refuses bindings that a live process is creating (two resources, one binding)", async () => {
     const handle = leaveIntent(sg(1), [ins(1), ins(2)], process.pid);
-    const msg = await errorOf(() => create(sg(1), [ins(1), ins(2)]));
+    const msg = await errorOf(() => create(sg(1), [ins(1), ins(2)], { owner: OWNER }));
     expect(msg).toMatch(/already bound to sg-00000001: ins-00000001, ins-00000002/);
     expect(await bindingCalls(h.emu)).toEqual([]);
     fs.rmSync(handle);
@@ -61,10 +64,20 @@ describe("recovery of an interrupted create", () => {
 
   it("does not take back bindings outside the interrupted intent", async () => {
     leaveIntent(sg(1), [ins(1)], deadPid());
-    const msg = await errorOf(() => create(sg(1), [ins(1), ins(2)]));
+    const msg = await errorOf(() => create(sg(1), [ins(1), ins(2)], { owner: OWNER }));
     expect(msg).toMatch(/already bound to sg-00000001: ins-00000002\./);
     expect(msg).toMatch(/adoptExisting: true/);
     expect(await bindingCalls(h.emu)).toEqual([]);
+  });
+
+  it("never takes back another owner's bindings (another stack, or another resource)", async () => {
+    const handle = leaveIntent(sg(1), [ins(1), ins(2)], deadPid(), "proj/stack-two/web");
+    for (const owner of [OWNER, "proj/stack-two/db", undefined]) {
+      const msg = await errorOf(() => create(sg(1), [ins(1), ins(2)], owner ? { owner } : {}));
+      expect(msg).toMatch(/already bound to sg-00000001: ins-00000001, ins-00000002\./);
+    }
+    expect(await bindingCalls(h.emu)).toEqual([]);
+    expect(fs.existsSync(handle)).toBe(true);
   });
 
   it("marks its intent completed after a create succeeds, removes it when undone", async () => {
@@ -75,8 +88,8 @@ describe("recovery of an interrupted create", () => {
         (f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")).securityGroupId === group,
       );
     };
-    await create(sg(2), [ins(3), ins(4)]);
-    // Kept (completed) for the window in which the engine may die before recording the resource.
+    await create(sg(2), [ins(3), ins(4)], { owner: OWNER });
+    // Kept (completed) until a later operation shows the state holds the resource.
     const kept = intentsFor(sg(2));
     expect(kept).toHaveLength(1);
     const dir = defaultJournalDir();
@@ -84,7 +97,7 @@ describe("recovery of an interrupted create", () => {
       expect.any(String),
     );
     await h.emu.control.addFault({ kind: "operationFailure", action: "AssociateSecurityGroups", count: 1 });
-    await errorOf(() => create(sg(3), [ins(3), ins(4)]));
+    await errorOf(() => create(sg(3), [ins(3), ins(4)], { owner: OWNER }));
     expect(intentsFor(sg(3))).toEqual([]);
     expect((await h.bindings())[ins(3)]).toEqual([sg(99), sg(2)]); // the failed create left no sg(3)
   });

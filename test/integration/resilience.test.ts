@@ -97,14 +97,12 @@ describe("coalescing and sequencing", () => {
 
   it("many SGs at once stay under the API rate limit (client-side limiter)", async () => {
     await h.emu.control.configure({ operationLatencyMs: 5 });
-    const started = Date.now();
     await Promise.all(Array.from({ length: 25 }, (_, k) => create(sg(k + 1), [ins(k + 1)])));
     const calls = await h.emu.control.calls();
     expect(calls.filter((c) => c.errorCode?.startsWith("RequestLimitExceeded"))).toEqual([]);
+    // At most 10 in any second of the emulator's call log: the 25 are spread over more than 2 s.
     expect(maxPerSecond(calls, "AssociateSecurityGroups")).toBeLessThanOrEqual(10);
     expect(calls.filter((c) => c.action === "AssociateSecurityGroups")).toHaveLength(25);
-    // 25 requests at 10/s need at least ~2 s.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
   });
 });
 

@@ -1,118 +1,161 @@
-// The intent journal on a real temp folder: which entries count as
-// interrupted, what `forget` removes, and that a warm journal reads only the
-// entries that can matter (it is consulted by every create and delete).
+// The intent journal on a real temp folder, with an injected clock, host and
+// process table: which entries a create may take back (only its own owner's,
+// never a running one's, with no time window), what settle/forget/keep do,
+// and what the sweep cleans up.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { COMPLETED_GRACE_MS, openJournal } from "../../provider/impl/journal";
+import { journalProblem, openJournal, sweep, type JournalOptions } from "../../provider/impl/journal";
 
 const ENDPOINT = "http://127.0.0.1:9/";
 const REGION = "ap-guangzhou";
 const SG = "sg-00000001";
+const ONE = "proj/stack-one/web";
+const TWO = "proj/stack-two/web";
 
 let dir: string;
+let clock: number;
+let live: Set<number>;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "sgattach-journal-"));
+  clock = Date.parse("2026-01-01T00:00:00Z");
+  live = new Set([100, 200]);
 });
 afterEach(() => {
-  jest.restoreAllMocks();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const ids = (n: number, from = 0) =>
-  Array.from({ length: n }, (_, i) => `ins-${(from + i).toString(36).padStart(8, "0")}`);
-
-function rewrite(file: string, change: Record<string, unknown>): void {
-  const e = JSON.parse(fs.readFileSync(file, "utf8"));
-  fs.writeFileSync(file, JSON.stringify({ ...e, ...change }));
+/** A journal as process `pid` of host "h1" sees it. */
+function journal(pid = 100, extra: JournalOptions = {}) {
+  return openJournal(dir, ENDPOINT, REGION, {
+    now: () => clock,
+    alive: (p) => live.has(p),
+    host: "h1",
+    pid,
+    ...extra,
+  });
 }
 
+const ids = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => `ins-${(from + i).toString(36).padStart(8, "0")}`);
+const entry = (file: string) => JSON.parse(fs.readFileSync(file, "utf8"));
+const taken = (r: { instanceIds: Set<string> }) => [...r.instanceIds].sort();
+
 describe("journal", () => {
-  it("a create in flight is not interrupted; once it returned, its bindings are ours to take back", () => {
-    const j = openJournal(dir, ENDPOINT, REGION);
+  it("an operation in flight is not interrupted; once it returned or its process died, its owner takes it back", () => {
+    const [a, b] = ids(2);
+    const h = journal().begin(ONE, SG, [b, a])!;
+    expect(entry(h)).toMatchObject({ version: 2, owner: ONE, instanceIds: [a, b], pid: 100, host: "h1" });
+    expect(entry(h).startedAt).toBe("2026-01-01T00:00:00.000Z");
+    expect(taken(journal(200).interrupted(ONE, SG))).toEqual([]);
+    live.delete(100);
+    expect(taken(journal(200).interrupted(ONE, SG))).toEqual([a, b]);
+    live.add(100);
+    journal().complete(h);
+    expect(taken(journal(200).interrupted(ONE, SG))).toEqual([a, b]);
+  });
+
+  it("only the same owner, group, region and cloud: never another stack's, however recent", () => {
+    const [a] = ids(1);
+    journal().complete(journal().begin(ONE, SG, [a]));
+    expect(taken(journal().interrupted(TWO, SG))).toEqual([]);
+    expect(taken(journal().interrupted("proj/stack-one/db", SG))).toEqual([]);
+    expect(taken(journal().interrupted(undefined, SG))).toEqual([]);
+    expect(taken(journal().interrupted(ONE, "sg-00000002"))).toEqual([]);
+    const opts = { now: () => clock, alive: () => false, host: "h1", pid: 1 };
+    expect(taken(openJournal(dir, ENDPOINT, "ap-shanghai", opts).interrupted(ONE, SG))).toEqual([]);
+    expect(taken(openJournal(dir, "http://127.0.0.1:10/", REGION, opts).interrupted(ONE, SG))).toEqual([]);
+  });
+
+  it("no time window: a returned operation's entry is still there a year later, until settled", () => {
+    const [a, b] = ids(2);
+    const h = journal().begin(ONE, SG, [a, b])!;
+    journal().complete(h);
+    clock += 365 * 24 * 3600 * 1000;
+    expect(taken(journal().interrupted(ONE, SG))).toEqual([a, b]);
+    // The state holds only a: b may still be an orphan of this owner.
+    journal().settle(ONE, SG, [a]);
+    expect(fs.existsSync(h)).toBe(true);
+    journal().settle(TWO, SG, [a, b]);
+    expect(fs.existsSync(h)).toBe(true);
+    journal().settle(ONE, SG, [a, b]);
+    expect(fs.existsSync(h)).toBe(false);
+  });
+
+  it("settle and forget never drop a running operation's entry", () => {
+    const [a] = ids(1);
+    const h = journal(200).begin(ONE, SG, [a])!;
+    journal().settle(ONE, SG, [a]);
+    journal().forget(ONE, SG);
+    expect(fs.existsSync(h)).toBe(true);
+  });
+
+  it("end forgets; keep narrows to what stays; release drops what was taken back", () => {
     const [a, b, c] = ids(3);
-    const h = j.begin(SG, [a, b])!;
-    expect(j.interrupted(SG, [a, b, c]).instanceIds.size).toBe(0);
-    j.complete(h);
-    const r = j.interrupted(SG, [b, c]);
-    expect([...r.instanceIds]).toEqual([b]);
-    expect(r.handles).toEqual([h]);
+    const j = journal();
+    const h1 = j.begin(ONE, SG, [a])!;
+    j.end(h1);
+    expect(fs.existsSync(h1)).toBe(false);
+    const h2 = j.begin(ONE, SG, [a, b, c])!;
+    j.keep(h2, [b, c]);
+    expect(entry(h2).instanceIds).toEqual([b, c]);
+    live.delete(100);
+    j.release(h2, [b]);
+    expect(taken(j.interrupted(ONE, SG))).toEqual([c]);
+    j.release(h2, [c]);
+    expect(fs.existsSync(h2)).toBe(false);
+    const h3 = j.begin(ONE, SG, [a])!;
+    j.keep(h3, []);
+    expect(fs.existsSync(h3)).toBe(false);
   });
 
-  it("an entry of a dead process is interrupted; other groups, regions and endpoints are not looked at", () => {
-    const j = openJournal(dir, ENDPOINT, REGION);
+  it("forget drops every entry of the owner's group (its resource was deleted)", () => {
+    const [a, b] = ids(2);
+    live.delete(100);
+    const h1 = journal().begin(ONE, SG, [a])!;
+    const h2 = journal().begin(ONE, SG, [b])!;
+    const other = journal().begin(TWO, SG, [a])!;
+    journal().forget(ONE, SG);
+    expect([fs.existsSync(h1), fs.existsSync(h2), fs.existsSync(other)]).toEqual([false, false, true]);
+  });
+
+  it("sweep removes temporary files of dead writers and owner-less entries of the old format", () => {
     const [a] = ids(1);
-    const h = j.begin(SG, [a])!;
-    rewrite(h, { pid: 2 ** 22 + 12345 }); // above pid_max: no such process
-    expect([...j.interrupted(SG, [a]).instanceIds]).toEqual([a]);
-    expect(j.interrupted("sg-00000002", [a]).instanceIds.size).toBe(0);
-    expect(openJournal(dir, ENDPOINT, "ap-shanghai").interrupted(SG, [a]).instanceIds.size).toBe(0);
-    expect(openJournal(dir, "http://127.0.0.1:10/", REGION).interrupted(SG, [a]).instanceIds.size).toBe(0);
+    const write = (name: string, body: unknown) =>
+      fs.writeFileSync(path.join(dir, name), JSON.stringify(body));
+    write("aaaa-1.json.100.tmp", {});
+    write("aaaa-2.json.300.tmp", {});
+    write("old-1.json.tmp", {});
+    write("old-2.json", { securityGroupId: SG, instanceIds: [a], pid: 300, host: "h1" });
+    write("old-3.json", { securityGroupId: SG, instanceIds: [a], pid: 200, host: "h1" });
+    write("old-4.json", { securityGroupId: SG, instanceIds: [a], pid: 200, host: "h1", completedAt: "x" });
+    const mine = journal(300).begin(ONE, SG, [a])!;
+    sweep(dir, "h1", (p) => live.has(p));
+    expect(fs.readdirSync(dir).sort()).toEqual(
+      ["aaaa-1.json.100.tmp", "old-3.json", path.basename(mine)].sort(),
+    );
   });
 
-  it("forget removes unbound instances from interrupted entries, and the entry once empty", () => {
-    const j = openJournal(dir, ENDPOINT, REGION);
-    const [a, b] = ids(2);
-    const h = j.begin(SG, [a, b])!;
-    j.complete(h);
-    j.forget(SG, [a]);
-    expect([...j.interrupted(SG, [a, b]).instanceIds]).toEqual([b]);
-    j.forget(SG, [b]);
-    expect(fs.existsSync(h)).toBe(false);
-    expect(j.interrupted(SG, [a, b]).instanceIds.size).toBe(0);
+  it("a folder that cannot be written: begin returns no handle and says why; journalProblem explains", () => {
+    const file = path.join(dir, "not-a-folder");
+    fs.writeFileSync(file, "");
+    const j = openJournal(path.join(file, "journal"), ENDPOINT, REGION, { alive: () => true });
+    expect(j.begin(ONE, SG, ids(1))).toBeUndefined();
+    expect(j.problem).toMatch(/cannot write the journal in .*not-a-folder/);
+    expect(journalProblem(path.join(file, "journal"))).toMatch(
+      /cannot be written \(ENOTDIR\).*SGATTACH_JOURNAL_DIR or PULUMI_HOME/,
+    );
+    expect(journalProblem(path.join(dir, "ok"))).toBeUndefined();
+    expect(fs.readdirSync(path.join(dir, "ok"))).toEqual([]);
   });
 
-  it("judges an entry as it is on disk now, not as first read (another process released some of it)", () => {
-    const j = openJournal(dir, ENDPOINT, REGION);
-    const [a, b] = ids(2);
-    const h = j.begin(SG, [a, b])!;
-    j.complete(h);
-    expect(j.interrupted(SG, [a]).instanceIds.size).toBe(1); // warms the index
-    rewrite(h, { instanceIds: [b] });
-    expect(j.interrupted(SG, [a]).instanceIds.size).toBe(0);
-    expect([...j.interrupted(SG, [a, b]).instanceIds]).toEqual([b]);
-  });
-
-  it("finds entries written by another process after the index was warm", () => {
-    const j = openJournal(dir, ENDPOINT, REGION);
-    const [a, b] = ids(2);
-    j.complete(j.begin(SG, [a]));
-    j.interrupted(SG, [a]);
-    const other = openJournal(dir, ENDPOINT, REGION);
-    const h = other.begin(SG, [b])!;
-    // Written "by hand" as another process would: a new file name in the folder.
-    const copy = path.join(dir, path.basename(h).replace(/-[0-9a-f]+\.json$/, "-0123456789ab.json"));
-    fs.renameSync(h, copy);
-    rewrite(copy, { completedAt: new Date().toISOString() });
-    expect([...j.interrupted(SG, [b]).instanceIds]).toEqual([b]);
-  });
-
-  it("drops entries completed longer ago than the grace period", () => {
-    const j = openJournal(dir, ENDPOINT, REGION);
-    const [a] = ids(1);
-    const h = j.begin(SG, [a])!;
-    rewrite(h, { completedAt: new Date(Date.now() - COMPLETED_GRACE_MS - 1000).toISOString() });
-    expect(j.interrupted(SG, [a]).instanceIds.size).toBe(0);
-    expect(fs.existsSync(h)).toBe(false);
-  });
-
-  it("with many entries, a warm journal does not read them again (only the candidates)", () => {
-    const j = openJournal(dir, ENDPOINT, REGION);
+  it("with many owners, a look-up reads only its own owner's entries", () => {
     const all = ids(300);
-    const [x] = ids(1, 1000);
-    const handles = all.map((id) => j.begin(SG, [id])!);
-    for (const h of handles) j.complete(h);
-    expect([...j.interrupted(SG, [x]).instanceIds]).toEqual([]);
-    // Entries never gain instances; if the journal re-read every entry on each
-    // call (n² reads over a deployment), it would now find x everywhere.
-    for (const h of handles.slice(1)) rewrite(h, { instanceIds: [x] });
-    rewrite(handles[0], { instanceIds: [all[0], x] });
-    expect(j.interrupted(SG, [x]).handles).toEqual([]);
-    expect(j.interrupted(SG, [all[0]]).handles).toEqual([handles[0]]);
-    // ...while a new process (a fresh module) reads them all.
-    jest.isolateModules(() => {
-      const fresh = require("../../provider/impl/journal") as typeof import("../../provider/impl/journal");
-      expect(fresh.openJournal(dir, ENDPOINT, REGION).interrupted(SG, [x]).handles.length).toBe(300);
-    });
+    live.delete(100);
+    const handles = all.map((id, k) => journal().begin(`proj/s/r${k}`, SG, [id])!);
+    // Were the other owners' files read, these would now count as r7's.
+    for (const h of handles.filter((_, k) => k !== 7))
+      fs.writeFileSync(h, JSON.stringify({ ...entry(h), owner: "proj/s/r7" }));
+    expect(taken(journal().interrupted("proj/s/r7", SG))).toEqual([all[7]]);
   });
 });

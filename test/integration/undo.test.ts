@@ -1,0 +1,98 @@
+// A create that fails after the API accepted its bind undoes it; where the
+// undo fails too, the error names exactly what stays, and who takes it back
+// depends on the journal (the same owner, or adoptExisting without one).
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { create, errorOf, Harness, ins, sg, startHarness } from "./helpers";
+import type { Fault } from "../../emulator";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.stop();
+});
+beforeEach(async () => {
+  await h.reset();
+});
+
+const OWNER = "proj/stack-one/web";
+const tokenFailure = (action: string, count?: number): Fault => ({
+  kind: "error",
+  code: "AuthFailure.TokenFailure",
+  action,
+  ...(count === undefined ? {} : { count }),
+});
+
+/**
+ * Creates, failing the first completion poll: the Associate is held back
+ * until the look-up before it is done, then `faults` are added.
+ */
+async function createFailingThePoll(ids: string[], faults: Fault[], extra: Record<string, unknown> = {}) {
+  await h.emu.control.addFault({ kind: "latency", ms: 400, action: "AssociateSecurityGroups" });
+  const running = errorOf(() => create(sg(1), ids, { owner: OWNER, ...extra }));
+  for (;;) {
+    const calls = await h.emu.control.calls();
+    if (calls.some((c) => c.action === "DescribeInstances")) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  for (const f of faults) await h.emu.control.addFault(f);
+  return running;
+}
+
+/** Rewrites this process's journal entries as a dead process's (pid of a process that has exited). */
+function endThisProcess(): void {
+  const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
+    encoding: "utf8",
+  }).stdout;
+  const dir = process.env.SGATTACH_JOURNAL_DIR!;
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".json"))) {
+    const e = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+    fs.writeFileSync(path.join(dir, f), JSON.stringify({ ...e, pid: Number(dead) }));
+  }
+}
+
+it("a fatal poll error: the accepted bind is unbound again", async () => {
+  const msg = await createFailingThePoll([ins(1), ins(2)], [tokenFailure("DescribeInstances", 1)]);
+  expect(msg).toMatch(/AuthFailure\.TokenFailure/);
+  expect(msg).toMatch(/\(2 instance\(s\)\) was unbound again.*unbound: ins-00000001, ins-00000002/s);
+  await h.emu.control.waitIdle();
+  expect((await h.bindings())[ins(1)]).not.toContain(sg(1));
+});
+
+it("undo impossible: names what stays; the same owner takes it back, another owner may not", async () => {
+  const msg = await createFailingThePoll(
+    [ins(3)],
+    [tokenFailure("DescribeInstances", 1), tokenFailure("DisassociateSecurityGroups")],
+  );
+  expect(msg).toMatch(/UNDO FAILED: these bindings stay: ins-00000003 hold sg-00000001/);
+  expect(msg).toMatch(/next pulumi up takes them back \(no adoptExisting needed\)/);
+  await h.emu.control.clearFaults();
+  await h.emu.control.waitIdle();
+  expect(await errorOf(() => create(sg(1), [ins(3)], { owner: "proj/stack-two/web" }))).toMatch(
+    /already bound to sg-00000001: ins-00000003/,
+  );
+  // The next `up` is a new provider process: this one's entries are then of a dead one.
+  endThisProcess();
+  const r = await create(sg(1), [ins(3)], { owner: OWNER });
+  expect(r.outs.adoptedInstanceIds).toEqual([]);
+  expect(r.outs.owner).toBe(OWNER);
+});
+
+it("undo impossible and no journal: the message says why and gives the adoptExisting route", async () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sgattach-nojournal-")), "a-file");
+  fs.writeFileSync(file, "");
+  process.env.SGATTACH_JOURNAL_DIR = path.join(file, "journal");
+  const msg = await createFailingThePoll(
+    [ins(4)],
+    [tokenFailure("DescribeInstances", 1), tokenFailure("DisassociateSecurityGroups")],
+  );
+  expect(msg).toMatch(/UNDO FAILED: these bindings stay: ins-00000004/);
+  expect(msg).toMatch(
+    /journal could not record them \(cannot write the journal in .*ENOTDIR.*adoptExisting: true/s,
+  );
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
+});
