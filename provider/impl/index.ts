@@ -141,6 +141,8 @@ export const implementation = {
       "check",
       async () => {
         const settings = currentSettings();
+        // Malformed credential settings fail the preview (no file or network access here).
+        resolveCredentialPlan(configSource, process.env, settings);
         const { inputs, failures } = checkInputs(news, settings);
         return {
           inputs,

@@ -436,10 +436,11 @@ export function resolveCredentialSpec(config: ConfigSource, env: Env, settings: 
         `(${CONFIG_KEYS.profile} / ${ENV_KEYS.profile}).`,
     );
   }
-  const dir =
-    nonEmpty(config(CONFIG_KEYS.sharedCredentialsDir)) ??
-    nonEmpty(env[ENV_KEYS.sharedCredentialsDir]) ??
-    "~/.tccli";
+  const ownDir =
+    nonEmpty(config(CONFIG_KEYS.sharedCredentialsDir)) ?? nonEmpty(env[ENV_KEYS.sharedCredentialsDir]);
+  // No HOME and nothing named: there is no default profile to look for.
+  if (!named && !ownDir && !homeOf(env)) return { kind: "chain", cvmRole: !settings.skipCvmRole };
+  const dir = ownDir ?? "~/.tccli";
   return {
     kind: "profile",
     profile,
@@ -450,9 +451,13 @@ export function resolveCredentialSpec(config: ConfigSource, env: Env, settings: 
 }
 
 /** `~` and `~/x` against env HOME (USERPROFILE on Windows), as the official provider expands it. */
+function homeOf(env: Env): string | undefined {
+  return nonEmpty(env.HOME) ?? nonEmpty(env.USERPROFILE);
+}
+
 function expandHome(dir: string, env: Env): string {
   if (dir !== "~" && !dir.startsWith("~/")) return dir;
-  const home = nonEmpty(env.HOME) ?? nonEmpty(env.USERPROFILE);
+  const home = homeOf(env);
   if (!home) {
     throw new SettingsError(
       `Cannot expand "${dir}": HOME is not set. Set ${CONFIG_KEYS.sharedCredentialsDir} to an absolute path.`,

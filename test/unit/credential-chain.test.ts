@@ -248,3 +248,11 @@ it("redacts what the SDK-backed STS client registers", () => {
   expect(redact("k=TMPKEY-registered-789 t=TOKEN-registered-012")).toBe("k=*** t=***");
   clearRegisteredSecrets();
 });
+
+it("without HOME and with nothing named, the default tccli profile is skipped", () => {
+  const settings = resolveSettings(cfg(), {});
+  expect(resolveCredentialPlan(cfg(), {}, settings).base).toEqual({ kind: "chain", cvmRole: true });
+  expect(() => resolveCredentialPlan(cfg({ "tencentcloud:profile": "p" }), {}, settings)).toThrow(
+    /HOME is not set/,
+  );
+});
