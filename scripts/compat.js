@@ -128,6 +128,8 @@ function jest(label, nodeBin, jestArgs, extraEnv) {
     const out = path.join(LOCAL, `compat-${label.replace(/\W+/g, "-")}.json`);
     fs.rmSync(out, { force: true });
     const env = cleanEnv({ ...extraEnv, PATH: `${nodeBin}${path.delimiter}${process.env.PATH}` });
+    // The CLI's language host runs `node` from PATH: show which one it gets.
+    console.log(`node on PATH: ${execFileSync("node", ["--version"], { env, encoding: "utf8" }).trim()}`);
     spawnSync(
       path.join(nodeBin, "node"),
       [
