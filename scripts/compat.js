@@ -46,6 +46,22 @@ function mustRun(cmd, args, opts = {}) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${r.status})`);
 }
 
+/** `npm install <spec>` into its own folder under the ignored .pulumi-local. */
+function installInto(prefix, spec) {
+  fs.mkdirSync(prefix, { recursive: true });
+  fs.writeFileSync(path.join(prefix, "package.json"), '{"private":true}\n');
+  mustRun("npm", [
+    "install",
+    "--prefix",
+    prefix,
+    "--no-save",
+    "--no-audit",
+    "--no-fund",
+    "--loglevel=error",
+    spec,
+  ]);
+}
+
 /** Node 24 from the npm registry, into an ignored folder; returns the folder holding `node`. */
 function ensureNode24() {
   const prefix = path.join(LOCAL, "node24");
@@ -54,18 +70,7 @@ function ensureNode24() {
     if (process.platform !== "linux" || process.arch !== "x64") {
       throw new Error(`${NODE24_SPEC} is for linux/x64; this machine is ${process.platform}/${process.arch}`);
     }
-    fs.mkdirSync(prefix, { recursive: true });
-    fs.writeFileSync(path.join(prefix, "package.json"), '{"private":true}\n');
-    mustRun("npm", [
-      "install",
-      "--prefix",
-      prefix,
-      "--no-save",
-      "--no-audit",
-      "--no-fund",
-      "--loglevel=error",
-      NODE24_SPEC,
-    ]);
+    installInto(prefix, NODE24_SPEC);
   }
   const v = execFileSync(path.join(bin, "node"), ["--version"], { encoding: "utf8" }).trim();
   console.log(`node ${v} in ${bin}`);
@@ -111,18 +116,7 @@ function jestConfigWithPulumi(version) {
   const prefix = path.join(LOCAL, `pulumi-${version}`);
   const mod = path.join(prefix, "node_modules", "@pulumi", "pulumi");
   if (!fs.existsSync(path.join(mod, "package.json"))) {
-    fs.mkdirSync(prefix, { recursive: true });
-    fs.writeFileSync(path.join(prefix, "package.json"), '{"private":true}\n');
-    mustRun("npm", [
-      "install",
-      "--prefix",
-      prefix,
-      "--no-save",
-      "--no-audit",
-      "--no-fund",
-      "--loglevel=error",
-      `@pulumi/pulumi@${version}`,
-    ]);
+    installInto(prefix, `@pulumi/pulumi@${version}`);
   }
   const file = path.join(LOCAL, `jest.pulumi-${version}.config.js`);
   fs.writeFileSync(
