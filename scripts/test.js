@@ -1,5 +1,5 @@
 // `npm test`: does its own set-up (dependencies, the Pulumi CLI, the package
-// tarball), checks lint/format/types, then runs the fast suites (unit,
+// tarball), checks lint/format/types, type-checks examples/, then runs the fast suites (unit,
 // emulator, integration) and the end-to-end suites through the real CLI.
 // `npm test -- --fast` skips the end-to-end suites; `npm test -- <pattern>`
 // passes a jest path pattern to both runs.
@@ -62,6 +62,10 @@ const tarball = path.join(
     .split("\n")
     .pop(),
 );
+
+// 5. Every example type-checks against the package's published types.
+step("examples type-check");
+mustRun(process.execPath, [path.join(ROOT, "scripts", "check-examples.js")]);
 
 const env = {
   ...process.env,
