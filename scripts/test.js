@@ -88,7 +88,16 @@ function jest(label, jestArgs) {
   const out = path.join(ROOT, ".pulumi-local", `jest-${label.replace(/\W+/g, "-")}.json`);
   const code = run(
     "npx",
-    ["--no-install", "jest", "--json", `--outputFile=${out}`, ...jestArgs, ...patterns],
+    // Patterns first: `--selectProjects` takes every value that follows it.
+    [
+      "--no-install",
+      "jest",
+      ...patterns,
+      "--json",
+      `--outputFile=${out}`,
+      ...jestArgs,
+      ...(patterns.length ? ["--passWithNoTests"] : []),
+    ],
     { env },
   );
   try {
