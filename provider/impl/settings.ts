@@ -117,6 +117,8 @@ export interface Tuning {
    * the instance is idle and not in the wanted state is re-sent after this long.
    */
   lostOperationGraceMs: number;
+  /** During long work, at most one progress line per group this often (`sg-…: 240/1000 bound`). */
+  progressIntervalMs: number;
 }
 
 export const DEFAULT_TUNING: Tuning = {
@@ -133,6 +135,7 @@ export const DEFAULT_TUNING: Tuning = {
   requestTimeoutMs: 30_000,
   maxBatchSize: 100,
   lostOperationGraceMs: 5_000,
+  progressIntervalMs: 5_000,
 };
 
 interface TuningSpec {
@@ -155,6 +158,7 @@ const TUNING_SPECS: Record<keyof Tuning, TuningSpec> = {
   requestTimeoutMs: { min: 100, max: 600_000, integer: true },
   maxBatchSize: { min: 1, max: 100, integer: true },
   lostOperationGraceMs: { min: 0, max: 3_600_000, integer: true },
+  progressIntervalMs: { min: 100, max: 3_600_000, integer: true },
 };
 
 /** `operationTimeoutMs` → `SGATTACH_OPERATION_TIMEOUT_MS`. */

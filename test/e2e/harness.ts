@@ -113,7 +113,7 @@ export function installTarball(dir: string, tarball: string): void {
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg, null, 2));
   execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], {
     cwd: dir,
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", "ignore", "inherit"], // npm's "added N packages" is noise; errors go to stderr
     env: { ...process.env, npm_config_update_notifier: "false" },
   });
 }
