@@ -533,6 +533,7 @@ function parseArgs(argv) {
     dumpCalls: false,
     resume: false,
     report: false,
+    record: false,
     timeoutScale: 1,
     help: false,
   };
@@ -564,6 +565,7 @@ function parseArgs(argv) {
     else if (name === "--dump-calls") opts.dumpCalls = true;
     else if (name === "--resume") opts.resume = true;
     else if (name === "--report") opts.report = true;
+    else if (name === "--record") opts.record = true;
     else if (name === "--timeout-scale") opts.timeoutScale = Number(value());
     else if (name === "--help" || name === "-h") opts.help = true;
     else throw new Error(`unknown option ${a}`);

@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick] [-- --large] [-- --only a,c] [-- --parallel default,64]
 //                [-- --providers ours,naive,baseline,trivial] [-- --out file] [-- --timeout-scale 2]
-//                [-- --dump-calls] [-- --resume]`
+//                [-- --dump-calls] [-- --resume] [-- --record] [-- --report]`
 //
 // Drives the real `pulumi` CLI against the embedded CVM emulator (10 requests/s
 // per action, 1–3 s OPERATING per Associate/Disassociate) for the scenarios of
@@ -10,8 +10,10 @@
 //   naive     a tutorial-style dynamic provider (bench/fixture/index.ts)
 //   baseline  ours with the emulator's limits off and zero latency
 // plus the memory baseline: the dynamic-provider host running a trivial
-// provider with the same number of resources. Prints a table and the goals,
-// writes bench/results.json. See README "Benchmark".
+// provider with the same number of resources. Prints a table and the goals and
+// writes the run to .pulumi-local/bench/results.json (ignored by git); only
+// --record also copies it to bench/results.json, the recorded run behind the
+// table of bench/README.md.
 "use strict";
 const crypto = require("crypto");
 const fs = require("fs");
@@ -25,7 +27,10 @@ const { RssWatcher, killMarked, MARKER_VAR } = require("./procwatch");
 
 const ROOT = path.resolve(__dirname, "..");
 const FIXTURE = path.join(__dirname, "fixture");
-const DEFAULT_OUT = path.join(__dirname, "results.json");
+/** The run behind bench/README.md's table: replaced only with --record. */
+const RECORDED = path.join(__dirname, "results.json");
+/** Every run goes here (or to --out). */
+const DEFAULT_OUT = path.join(ROOT, ".pulumi-local", "bench", "results.json");
 
 // 10 requests/s for Associate/Disassociate (documented); DescribeInstances'
 // limit is unconfirmed: the emulator's defaults (40/s, others 20/s) stand.
@@ -63,9 +68,11 @@ function usage() {
     "  --only a,c       scenario letters or full names (a-200x1)",
     "  --parallel ...   'default' (the engine's, 4 × CPUs) and/or numbers; default: default,64",
     "  --providers ...  subset of ours,naive,baseline,trivial; default: all",
-    "  --out file       results file (default bench/results.json)",
+    "  --out file       results file (default .pulumi-local/bench/results.json, ignored by git)",
     "  --resume         keep the records already in the results file; run only what is missing",
-    "  --report         run nothing: print the README's comparison table and the goals of the results file",
+    "  --record         when the run completes, also copy its results to bench/results.json (the documented run)",
+    "  --report         run nothing: print the comparison table and the goals of bench/results.json",
+    "                   (or of --out file, e.g. --out .pulumi-local/bench/results.json for the last run)",
     "  --dump-calls     also write each run's emulator call log and CLI output to .pulumi-local/bench/calls/",
   ].join("\n");
 }
@@ -338,6 +345,7 @@ function maxSeq(calls) {
 
 function writeResults(file, records) {
   const tmp = `${file}.tmp`;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(tmp, JSON.stringify(records, null, 2) + "\n");
   fs.renameSync(tmp, file);
 }
@@ -375,7 +383,7 @@ async function main() {
     return;
   }
   if (opts.report) {
-    const file = opts.out ? path.resolve(opts.out) : DEFAULT_OUT;
+    const file = opts.out ? path.resolve(opts.out) : RECORDED;
     const records = JSON.parse(fs.readFileSync(file, "utf8"));
     console.log(floor.formatComparison(records));
     console.log("\n## Goals (reported, not asserted)\n");
@@ -462,6 +470,12 @@ async function main() {
   console.log("\n## Goals (reported, not asserted)\n");
   console.log(floor.formatGoals(goals));
   console.log(`\nresults: ${path.relative(process.cwd(), out) || out}`);
+  if (opts.record && !interrupted) {
+    fs.copyFileSync(out, RECORDED);
+    console.log(
+      `recorded: ${path.relative(process.cwd(), RECORDED)} (the table of bench/README.md: npm run bench -- --report)`,
+    );
+  }
 }
 
 main().catch((e) => {

@@ -1,20 +1,54 @@
-// Command line: npm run emulator -- [--host H] [--port N] [--seed FILE] [--state FILE]
-//                                   [--latency-ms N|MIN-MAX] [--rate N] [--quiet]
-// Prints "CVM emulator listening on http://127.0.0.1:PORT" and one line per API
+#!/usr/bin/env node
+// Command line of the emulator: `npx tencentcloud-cvm-emulator [options]` in a
+// project that installed the package (its `bin`), `npm run emulator -- [options]`
+// in a clone. Prints "CVM emulator listening on http://127.0.0.1:PORT", the
+// environment lines that point the provider at it, then one line per API
 // call; stops cleanly on SIGINT/SIGTERM.
 
+import { loadSeed } from "./core";
 import { startEmulator, type RunningEmulator } from "./index";
-import type { EmulatorOptions, LatencySetting } from "./types";
+import type { EmulatorOptions, LatencySetting, Seed } from "./types";
 
-export const USAGE = `Usage: npm run emulator -- [options]
+/** Fixed, so that the environment lines stay valid from one start to the next. */
+export const DEFAULT_PORT = 18080;
+
+export const USAGE = `Usage: npx tencentcloud-cvm-emulator [options]   (in a clone: npm run emulator -- [options])
   --host H              listen address (default 127.0.0.1)
-  --port N              port (default 0 = a free port)
-  --seed FILE           seed JSON (default emulator/seeds/demo.json)
+  --port N              port (default ${DEFAULT_PORT}; 0 = a free port)
+  --seed FILE           seed JSON: regions, groups, instances, credentials (default: the demo seed)
   --state FILE          persist the world to FILE (loaded on start if it exists)
   --latency-ms N|MIN-MAX  how long Associate/Disassociate stay OPERATING (default 100)
   --rate N              requests/s per action per secretId for every action
   --quiet               do not print one line per API call
-  --help                this text`;
+  -h, --help            this text`;
+
+/**
+ * What a user sets to point this package's provider at the emulator, and the
+ * credentials the official SDK's environment provider reads. The emulator's
+ * credentials are made-up ones from its seed, not secrets.
+ */
+export function environmentLines(url: string, seed: Seed): string[] {
+  const cred = seed.credentials?.[0];
+  const region = Object.keys(seed.regions ?? {})[0];
+  return [
+    `export TENCENTCLOUD_CVM_ENDPOINT=${url}`,
+    ...(cred
+      ? [`export TENCENTCLOUD_SECRET_ID=${cred.secretId}`, `export TENCENTCLOUD_SECRET_KEY=${cred.secretKey}`]
+      : []),
+    ...(cred?.token ? [`export TENCENTCLOUD_SESSION_TOKEN=${cred.token}`] : []),
+    ...(region ? [`export TENCENTCLOUD_REGION=${region}`] : []),
+  ];
+}
+
+function banner(url: string, seed: Seed): string {
+  const host = url.replace(/^http:\/\//, "");
+  return [
+    "Point the provider at it (and unset http_proxy / https_proxy, which the Tencent Cloud SDK honours):",
+    ...environmentLines(url, seed).map((l) => `  ${l}`),
+    `The official Node SDK: profile: { httpProfile: { endpoint: "${host}", protocol: "http://" } }.`,
+    "",
+  ].join("\n");
+}
 
 export class UsageError extends Error {}
 
@@ -101,14 +135,17 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<Runn
   const { quiet, help: _help, ...options } = opts;
   if (!quiet) options.log = (line) => process.stdout.write(line + "\n");
   let emu: RunningEmulator;
+  let seed: Seed;
   try {
-    emu = await startEmulator(options);
+    seed = loadSeed(options.seed);
+    emu = await startEmulator({ ...options, seed, port: options.port ?? DEFAULT_PORT });
   } catch (e) {
-    process.stderr.write(`emulator failed to start: ${(e as Error).message}\n`);
+    const inUse = (e as NodeJS.ErrnoException).code === "EADDRINUSE" ? " (choose another with --port N)" : "";
+    process.stderr.write(`emulator failed to start: ${(e as Error).message}${inUse}\n`);
     process.exitCode = 1;
     return undefined;
   }
-  process.stdout.write(`CVM emulator listening on ${emu.url}\n`);
+  process.stdout.write(`CVM emulator listening on ${emu.url}\n${banner(emu.url, seed)}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

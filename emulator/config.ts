@@ -14,6 +14,7 @@ export function defaultConfig(): RuntimeConfig {
     disassociateNotBound: "error",
     maxSecurityGroupsPerInstance: 5,
     maxInstancesPerSecurityGroup: 2000,
+    stsTokenLifetimeSeconds: null,
   };
 }
 
@@ -39,6 +40,7 @@ const KEYS = [
   "disassociateNotBound",
   "maxSecurityGroupsPerInstance",
   "maxInstancesPerSecurityGroup",
+  "stsTokenLifetimeSeconds",
 ] as const;
 
 /** Applies a validated patch; rateLimits are merged key by key. Throws ConfigError. */
@@ -82,6 +84,12 @@ export function applyConfigPatch(config: RuntimeConfig, patch: unknown, strict =
       if (typeof v !== "number" || !Number.isInteger(v) || v < 0) fail(`${k} must be an integer >= 0`);
       next[k] = v;
     }
+  }
+  if (p.stsTokenLifetimeSeconds !== undefined) {
+    const v = p.stsTokenLifetimeSeconds;
+    if (v !== null && (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 43200))
+      fail("stsTokenLifetimeSeconds must be null or an integer between 1 and 43200");
+    next.stsTokenLifetimeSeconds = v as number | null;
   }
   return next;
 }

@@ -12,6 +12,7 @@ import { applyOperation, OperationsEngine } from "./model/operations";
 import { World, WorldError, type PersistedWorld } from "./model/world";
 import { loadStateFile, Persister } from "./persistence";
 import type { CredentialLookup, StoredCredential } from "./protocol/auth";
+import { IdentityError, IdentityStore } from "./model/identity";
 import { RateLimiter } from "./rateLimiter";
 import type {
   EmulatorOptions,
@@ -48,28 +49,8 @@ export function loadSeed(seed: Seed | string | undefined): Seed {
   return JSON.parse(JSON.stringify(seed)) as Seed;
 }
 
-function credentialsOf(seed: Seed): Map<string, StoredCredential> {
-  if (!Array.isArray(seed.credentials)) throw new WorldError("seed.credentials must be an array");
-  const out = new Map<string, StoredCredential>();
-  for (const c of seed.credentials) {
-    if (
-      !c ||
-      typeof c.secretId !== "string" ||
-      c.secretId === "" ||
-      typeof c.secretKey !== "string" ||
-      c.secretKey === ""
-    ) {
-      throw new WorldError("each credential needs a non-empty secretId and secretKey");
-    }
-    if (c.token !== undefined && (typeof c.token !== "string" || c.token === "")) {
-      throw new WorldError(`credential ${c.secretId}: token must be a non-empty string`);
-    }
-    out.set(
-      c.secretId,
-      c.token === undefined ? { secretKey: c.secretKey } : { secretKey: c.secretKey, token: c.token },
-    );
-  }
-  return out;
+function identityOf(seed: Seed): IdentityStore {
+  return new IdentityStore(seed.credentials, seed.roles ?? []);
 }
 
 export class EmulatorCore implements CredentialLookup {
@@ -80,7 +61,7 @@ export class EmulatorCore implements CredentialLookup {
   readonly rateLimiter: RateLimiter;
   readonly calls = new CallLog();
   readonly log: (line: string) => void;
-  private credentials: Map<string, StoredCredential>;
+  identity: IdentityStore;
   private readonly startSeed: Seed;
   private readonly persister?: Persister;
 
@@ -88,7 +69,7 @@ export class EmulatorCore implements CredentialLookup {
     this.log = options.log ?? (() => {});
     this.config = applyConfigPatch(defaultConfig(), pickConfig(options), false);
     this.startSeed = loadSeed(options.seed);
-    this.credentials = guard(() => credentialsOf(this.startSeed));
+    this.identity = guard(() => identityOf(this.startSeed));
     this.ops = new OperationsEngine(
       () => this.world,
       () => sampleLatency(this.config.operationLatencyMs),
@@ -140,7 +121,7 @@ export class EmulatorCore implements CredentialLookup {
 
   /** CredentialLookup */
   get(secretId: string): StoredCredential | undefined {
-    return this.credentials.get(secretId);
+    return this.identity.get(secretId);
   }
 
   changed(): void {
@@ -152,13 +133,13 @@ export class EmulatorCore implements CredentialLookup {
   reset(seed?: Seed): void {
     const s = seed === undefined ? this.startSeed : loadSeed(seed);
     // Validate before touching anything.
-    const { world, creds } = guard(() => ({ world: World.fromSeed(s), creds: credentialsOf(s) }));
+    const { world, identity } = guard(() => ({ world: World.fromSeed(s), identity: identityOf(s) }));
     this.ops.clear();
     this.faults.clear();
     this.calls.reset();
     this.rateLimiter.reset();
     this.world = world;
-    this.credentials = creds;
+    this.identity = identity;
     this.changed();
   }
 
@@ -191,11 +172,12 @@ export class EmulatorCore implements CredentialLookup {
           this.world.setInstanceState(m.region, m.id, m.state);
           return true;
         case "addCredential": {
-          const [[id, cred]] = credentialsOf({
-            credentials: [{ secretId: m.secretId, secretKey: m.secretKey, token: m.token }],
-            regions: {},
+          this.identity.addPermanent({
+            secretId: m.secretId,
+            secretKey: m.secretKey,
+            ...(m.token !== undefined ? { token: m.token } : {}),
+            ...(m.accountId !== undefined ? { accountId: m.accountId } : {}),
           });
-          this.credentials.set(id, cred);
           return false; // credentials are not part of the persisted world
         }
         default:
@@ -228,6 +210,7 @@ function guard<T>(f: () => T): T {
     return f();
   } catch (e) {
     if (e instanceof WorldError) throw e;
+    if (e instanceof IdentityError) throw new WorldError(e.message);
     throw new WorldError(`invalid input: ${(e as Error).message}`);
   }
 }
@@ -241,6 +224,7 @@ function pickConfig(o: EmulatorOptions): Record<string, unknown> {
     "disassociateNotBound",
     "maxSecurityGroupsPerInstance",
     "maxInstancesPerSecurityGroup",
+    "stsTokenLifetimeSeconds",
   ] as const) {
     if (o[k] !== undefined) out[k] = o[k];
   }

@@ -62,6 +62,11 @@ export const ERROR_CATALOGUE = {
   "UnsupportedOperation.InstanceStatePending":
     "The instance is being created; the operation is not supported.",
   UnsupportedOperation: "Unsupported operation.",
+  // --- STS AssumeRole / GetCallerIdentity ---
+  "InvalidParameter.ParamError": "A parameter is invalid.",
+  "InvalidParameter.OverTimeError": "DurationSeconds is out of range.",
+  "InvalidParameter.StrategyFormatError": "The policy is malformed.",
+  "ResourceNotFound.RoleNotExist": "The role does not exist.",
   // --- VPC DescribeSecurityGroups ---
   "InvalidParameterValue.Malformed": "The parameter value is malformed.",
   "InvalidParameterValue.Range": "The parameter value is out of range.",

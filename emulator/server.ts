@@ -11,6 +11,7 @@ import type { EmulatorCore } from "./core";
 import { ApiError, apiError, msg } from "./errors";
 import { authenticate } from "./protocol/auth";
 import { errorBody, newRequestId, send, successBody } from "./protocol/envelope";
+import { METADATA_ROLE_PREFIX, metadataReply } from "./protocol/metadata";
 import { decodeParams, peekStringArray } from "./protocol/params";
 import { header, parseRequest, peekRequest, type ParamInput, type RawHttpRequest } from "./protocol/request";
 
@@ -115,6 +116,16 @@ export class EmulatorHttpServer {
     const receivedAt = Date.now();
     const read = await readBody(req, isControl ? MAX_CONTROL_BODY_BYTES : MAX_BODY_BYTES);
     if (!read) return;
+    if (pathOnly.startsWith(METADATA_ROLE_PREFIX) && req.method === "GET") {
+      const out = metadataReply(
+        this.core.identity,
+        pathOnly,
+        Date.now(),
+        this.core.config.stsTokenLifetimeSeconds,
+      );
+      send(res, out.status, out.body);
+      return;
+    }
     if (isControl) {
       const out = await handleControl(this.core, req.method ?? "GET", url, read.body, read.tooLarge);
       send(res, out.status, JSON.stringify(out.body));
@@ -193,9 +204,9 @@ export class EmulatorHttpServer {
           `The version \`${apiReq.version}\` of action \`${action}\` does not exist; use ${def.version}.`,
         );
       }
-      if (!apiReq.region)
+      if (!def.global && !apiReq.region)
         throw apiError("MissingParameter", msg.missing(apiReq.style === "tc3" ? "X-TC-Region" : "Region"));
-      if (!core.world.region(apiReq.region)) {
+      if (!def.global && !core.world.region(apiReq.region!)) {
         throw apiError("UnsupportedRegion", `The region \`${apiReq.region}\` is not supported.`);
       }
       if (!core.rateLimiter.admit(action, secretId)) {
@@ -228,8 +239,12 @@ export class EmulatorHttpServer {
         world: core.world,
         ops: core.ops,
         rules: core.rules,
-        region: apiReq.region,
+        region: apiReq.region ?? "",
         requestId,
+        identity: core.identity,
+        callerSecretId: secretId,
+        nowMs: Date.now(),
+        stsTokenLifetimeSeconds: core.config.stsTokenLifetimeSeconds,
         operationFailures: (a, ids) => core.faults.operationFailures(a, ids),
       });
       if (outcome?.kind === "drop") return drop();

@@ -4,7 +4,10 @@
 
 /** Initial world and credentials. See emulator/README.md ("Seed format"). */
 export interface Seed {
-  credentials: { secretId: string; secretKey: string; token?: string }[];
+  /** `accountId` (digits) is what GetCallerIdentity reports; default 100000000001. */
+  credentials: { secretId: string; secretKey: string; token?: string; accountId?: string }[];
+  /** CAM roles STS AssumeRole (and the CVM metadata service) can issue temporary keys for. */
+  roles?: { arn: string; externalId?: string }[];
   regions: Record<
     string,
     {
@@ -37,6 +40,12 @@ export interface EmulatorOptions {
   maxSecurityGroupsPerInstance?: number;
   /** SG-side quota of bound instances (LimitExceeded.CvmsVifsPerSecGroupLimitExceeded). Default 2000. */
   maxInstancesPerSecurityGroup?: number;
+  /**
+   * Lifetime of every temporary key STS AssumeRole or the metadata service
+   * issues, replacing the asked DurationSeconds. Default null (as asked; 7200 s
+   * for the metadata service).
+   */
+  stsTokenLifetimeSeconds?: number | null;
   /** One line per API call and notable event. Default: silent in library mode. */
   log?: (line: string) => void;
 }
@@ -51,6 +60,7 @@ export type RuntimeConfigPatch = Partial<
     | "disassociateNotBound"
     | "maxSecurityGroupsPerInstance"
     | "maxInstancesPerSecurityGroup"
+    | "stsTokenLifetimeSeconds"
   >
 >;
 
@@ -61,6 +71,7 @@ export interface RuntimeConfig {
   disassociateNotBound: "error" | "ignore";
   maxSecurityGroupsPerInstance: number;
   maxInstancesPerSecurityGroup: number;
+  stsTokenLifetimeSeconds: number | null;
 }
 
 export type OperationState = "OPERATING" | "SUCCESS" | "FAILED";
@@ -144,7 +155,7 @@ export type Mutation =
   | { op: "deleteSecurityGroup"; region: string; id: string }
   | { op: "addSecurityGroup"; region: string; id: string; name?: string }
   | { op: "setInstanceState"; region: string; id: string; state: string }
-  | { op: "addCredential"; secretId: string; secretKey: string; token?: string };
+  | { op: "addCredential"; secretId: string; secretKey: string; token?: string; accountId?: string };
 
 export interface PendingOperationInfo {
   id: string;

@@ -45,7 +45,7 @@ function L(): any {
   return require(M).implementation;
 }
 
-// Typed without P["configure"]: older @pulumi/pulumi (the peer range) has no such member.
+// Typed without P["configure"]: @pulumi/pulumi before 3.139.0 (below the peer floor) has no such member.
 export const configure = (r: unknown): Promise<void> => L().configure(r);
 export const check: NonNullable<P["check"]> = (o, n) => L().check(o, n);
 export const diff: NonNullable<P["diff"]> = (i, o, n) => L().diff(i, o, n);

@@ -1,7 +1,11 @@
-// `npm run demo`: the main job. Starts the embedded CVM emulator, runs the
-// demo program (Pulumi.yaml → examples/demo) through `pulumi up`, shows each
-// instance's security groups, runs `pulumi destroy`, shows them again, and
-// stops the emulator. Everything stays on loopback and in .pulumi-local/.
+// `npm run demo`: the main job. Starts the embedded CVM emulator and runs the
+// demo program (Pulumi.yaml → demo/index.ts) through the real CLI: `pulumi up`,
+// then (1) an instance removed: `pulumi preview --diff`, `pulumi up` (an update:
+// only that binding goes), (2) an instance moved from one attachment of a group
+// to another (the binding is handed over, never removed), (3) the `db` group
+// changed (a replace, create-before-delete), (4) `pulumi destroy`. A table of
+// each instance's security groups follows every step. Everything stays on
+// loopback and in .pulumi-local/.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -18,6 +22,10 @@ function table(title, bindings) {
     console.log(`  ${id.padEnd(14)} ${bindings[id].join(", ") || "-"}`);
 }
 
+function step(title) {
+  console.log(`\n${"=".repeat(78)}\n${title}\n${"=".repeat(78)}`);
+}
+
 async function main() {
   const binDir = setup();
   const { pulumiEnv, LOCAL_DIR } = require("./pulumi-cli");
@@ -30,6 +38,7 @@ async function main() {
   console.log(`CVM emulator listening on ${emulator.url}`);
   const stateDir = path.join(LOCAL_DIR, "demo-state");
   fs.rmSync(stateDir, { recursive: true, force: true });
+  fs.rmSync(path.join(ROOT, `Pulumi.${STACK}.yaml`), { force: true }); // config left by an interrupted run
   const env = pulumiEnv(binDir, {
     stateDir,
     extra: {
@@ -61,11 +70,40 @@ async function main() {
     await pulumi(["config", "set", "--plaintext", "tencentcloud:secretId", cred.secretId]);
     // Read from stdin so the key never shows in a process list.
     await pulumi(["config", "set", "--secret", "tencentcloud:secretKey"], cred.secretKey);
-    table("Before `pulumi up`:", await emulator.control.bindings(REGION));
-    await pulumi(["up", "--yes", "--skip-preview", "--non-interactive"]);
-    table("After `pulumi up`:", await emulator.control.bindings(REGION));
+    const show = async (title) => table(title, await emulator.control.bindings(REGION));
+    const set = (key, value) => pulumi(["config", "set", key, JSON.stringify(value)]);
+    const up = () => pulumi(["up", "--yes", "--skip-preview", "--non-interactive"]);
+    await show(
+      "Before `pulumi up` (every instance holds only sg-ops00001, which the program does not manage):",
+    );
+
+    step(
+      "`pulumi up`: web = ins-demo0001..3, web-canary = ins-demo0006 (both sg-web00001), db = ins-demo0004..5",
+    );
+    await up();
+    await show("After `pulumi up`:");
+
+    step("(1) ins-demo0003 removed from web: an update in place that unbinds only that instance");
+    await set("webInstances", ["ins-demo0001", "ins-demo0002"]);
+    await pulumi(["preview", "--diff", "--non-interactive"]);
+    await up();
+    await show("After (1): ins-demo0003 no longer holds sg-web00001; nothing else changed:");
+
+    step("(2) ins-demo0002 moved from web to web-canary: the binding is handed over, never removed");
+    await set("webInstances", ["ins-demo0001"]);
+    await set("canaryInstances", ["ins-demo0002", "ins-demo0006"]);
+    await up();
+    await show("After (2): ins-demo0002 still holds sg-web00001, now owned by web-canary:");
+
+    step("(3) db's group changed to sg-db000002: a replace, create-before-delete");
+    await pulumi(["config", "set", "dbSecurityGroupId", "sg-db000002"]);
+    await pulumi(["preview", "--diff", "--non-interactive"]);
+    await up();
+    await show("After (3): ins-demo0004..5 hold sg-db000002 (bound before sg-db000001 was unbound):");
+
+    step("(4) `pulumi destroy`: every binding the stack made is removed; sg-ops00001 stays");
     await pulumi(["destroy", "--yes", "--skip-preview", "--non-interactive"]);
-    table("After `pulumi destroy`:", await emulator.control.bindings(REGION));
+    await show("After `pulumi destroy`:");
     await pulumi(["stack", "rm", "--yes", STACK]);
   } catch (e) {
     failed = true;

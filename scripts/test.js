@@ -1,5 +1,5 @@
 // `npm test`: does its own set-up (dependencies, the Pulumi CLI, the package
-// tarball), checks lint/format/types, then runs the fast suites (unit,
+// tarball), checks lint/format/types, type-checks examples/, then runs the fast suites (unit,
 // emulator, integration) and the end-to-end suites through the real CLI.
 // `npm test -- --fast` skips the end-to-end suites; `npm test -- <pattern>`
 // passes a jest path pattern to both runs.
@@ -63,6 +63,10 @@ const tarball = path.join(
     .pop(),
 );
 
+// 5. Every example type-checks against the package's published types.
+step("examples type-check");
+mustRun(process.execPath, [path.join(ROOT, "scripts", "check-examples.js")]);
+
 const env = {
   ...process.env,
   SGATTACH_PULUMI_BIN_DIR: binDir,
@@ -84,7 +88,16 @@ function jest(label, jestArgs) {
   const out = path.join(ROOT, ".pulumi-local", `jest-${label.replace(/\W+/g, "-")}.json`);
   const code = run(
     "npx",
-    ["--no-install", "jest", "--json", `--outputFile=${out}`, ...jestArgs, ...patterns],
+    // Patterns first: `--selectProjects` takes every value that follows it.
+    [
+      "--no-install",
+      "jest",
+      ...patterns,
+      "--json",
+      `--outputFile=${out}`,
+      ...jestArgs,
+      ...(patterns.length ? ["--passWithNoTests"] : []),
+    ],
     { env },
   );
   try {

@@ -6,7 +6,8 @@
 //   4. timestamp more than 300 s from the server clock               -> AuthFailure.SignatureExpire
 //   5. secretId unknown: malformed shape -> AuthFailure.InvalidSecretId, else AuthFailure.SecretIdNotFound
 //   6. signature mismatch (incl. scope date != timestamp date)       -> AuthFailure.SignatureFailure
-//   7. credential has a token and the request's token differs        -> AuthFailure.TokenFailure
+//   7. credential has a token and the request's token differs,
+//      or the (temporary) credential has expired                     -> AuthFailure.TokenFailure
 // Error messages never contain secret keys or tokens.
 
 import { apiError, msg } from "../errors";
@@ -25,6 +26,8 @@ import {
 export interface StoredCredential {
   secretKey: string;
   token?: string;
+  /** Temporary credentials: refused from this instant (ms since the epoch). */
+  expiresAtMs?: number;
 }
 
 export interface CredentialLookup {
@@ -66,8 +69,11 @@ function lookup(creds: CredentialLookup, secretId: string): StoredCredential {
   throw apiError("AuthFailure.SecretIdNotFound", `The SecretId \`${secretId}\` is not found.`);
 }
 
-function checkToken(cred: StoredCredential, token: string | undefined): void {
+function checkToken(cred: StoredCredential, token: string | undefined, nowMs: number): void {
   if (cred.token === undefined) return; // a permanent key ignores any token sent
+  if (cred.expiresAtMs !== undefined && nowMs >= cred.expiresAtMs) {
+    throw apiError("AuthFailure.TokenFailure", "The temporary credential has expired.");
+  }
   if (token === undefined || token === "" || !safeEqual(token, cred.token)) {
     throw apiError(
       "AuthFailure.TokenFailure",
@@ -160,7 +166,7 @@ function authenticateTc3(
         date: auth.date,
       });
       if (safeEqual(out.signature, auth.signature)) {
-        checkToken(cred, req.token);
+        checkToken(cred, req.token, nowMs);
         return { secretId: auth.secretId };
       }
       firstCanonical ??= out.canonicalRequest;
@@ -194,7 +200,7 @@ function authenticateV1(
   for (const host of hostCandidates(header(req.headers, "host"))) {
     const sts = v1StringToSign(req.httpMethod, host, req.path, req.v1Pairs ?? []);
     if (safeEqual(signV1(sts, cred.secretKey, method), req.v1Signature)) {
-      checkToken(cred, req.token);
+      checkToken(cred, req.token, nowMs);
       return { secretId: req.secretId };
     }
     first ??= sts;

@@ -12,6 +12,8 @@ import { classifyError } from "./retry";
 import { CredentialSpec, Endpoint, noCredentialsMessage } from "./settings";
 import { counters } from "./stats";
 
+export const TOKEN_FAILURE = "AuthFailure.TokenFailure";
+
 /** What this project needs to know about an instance. */
 export interface InstanceView {
   instanceId: string;
@@ -40,10 +42,15 @@ export interface Credentials {
 }
 
 export interface CredentialProvider {
-  /** Known up front for static credentials; "default-chain" otherwise. */
+  /** Names the source for rate limiting and messages; never a secret (the secretId of static keys, "default-chain", "assume-role:<arn>"...). */
   readonly identity: string;
   get(): Promise<Credentials>;
+  /** Temporary credentials only: forget them, the API refused them (AuthFailure.TokenFailure). */
+  invalidate?(): void;
 }
+
+/** The credential sources handled here; credentials.ts composes the others on top. */
+export type BasicCredentialSpec = Extract<CredentialSpec, { kind: "static" } | { kind: "chain" }>;
 
 /** Anything with `getCredential()` like the SDK's credential classes. */
 interface SdkCredentialSource {
@@ -60,14 +67,14 @@ const defaultLoaders: ChainLoaders = {
   cvmRole: () => new (require("tencentcloud-sdk-nodejs-common").CvmRoleCredential)(),
 };
 
-function remember(c: Credentials): Credentials {
+export function remember(c: Credentials): Credentials {
   registerSecret(c.secretKey);
   registerSecret(c.token);
   return c;
 }
 
 export function credentialProvider(
-  spec: CredentialSpec,
+  spec: BasicCredentialSpec,
   loaders: ChainLoaders = defaultLoaders,
 ): CredentialProvider {
   if (spec.kind === "static") {
@@ -182,6 +189,32 @@ export function toInstanceView(raw: any): InstanceView {
   };
 }
 
+/**
+ * The SDK's httpProfile for an endpoint. The SDK routes everything through env
+ * http_proxy when it is set and no agent is given. A local endpoint must never
+ * go through a proxy, so it gets an explicit agent (keep-alive, which also
+ * saves connection set-up); the caller destroys it when done.
+ */
+export function httpProfileFor(
+  ep: Endpoint,
+  requestTimeoutMs: number,
+): { httpProfile: Record<string, unknown>; agent?: http.Agent } {
+  const agent = ep.loopback
+    ? ep.protocol === "http://"
+      ? new http.Agent({ keepAlive: true, maxSockets: 64 })
+      : new https.Agent({ keepAlive: true, maxSockets: 64 })
+    : undefined;
+  return {
+    httpProfile: {
+      endpoint: ep.host,
+      protocol: ep.protocol,
+      reqTimeout: requestTimeoutMs / 1000,
+      ...(agent ? { agent } : {}),
+    },
+    ...(agent ? { agent } : {}),
+  };
+}
+
 export interface SdkTransportOptions {
   endpoint: Endpoint;
   region: string;
@@ -207,31 +240,17 @@ export class SdkTransport implements CvmTransport {
     if (this.client) return this.client;
     const { Client } = require("tencentcloud-sdk-nodejs-cvm").cvm.v20170312;
     const ep = this.opts.endpoint;
-    // The SDK routes everything through env http_proxy when it is set and no
-    // agent is given. A local endpoint must never go through a proxy, so it
-    // gets an explicit agent (keep-alive, which also saves connection set-up).
-    if (ep.loopback) {
-      this.agent =
-        ep.protocol === "http://"
-          ? new http.Agent({ keepAlive: true, maxSockets: 64 })
-          : new https.Agent({ keepAlive: true, maxSockets: 64 });
-    }
+    const { httpProfile, agent } = httpProfileFor(ep, this.opts.requestTimeoutMs);
+    this.agent = agent;
     this.client = new Client({
       credential: { getCredential: async () => this.current },
       region: this.opts.region,
-      profile: {
-        httpProfile: {
-          endpoint: ep.host,
-          protocol: ep.protocol,
-          reqTimeout: this.opts.requestTimeoutMs / 1000,
-          ...(this.agent ? { agent: this.agent } : {}),
-        },
-      },
+      profile: { httpProfile },
     }) as SdkClient;
     return this.client;
   }
 
-  private async call(action: CvmAction, req: any, instanceCount: number): Promise<any> {
+  private async call(action: CvmAction, req: any, instanceCount: number, renewed = false): Promise<any> {
     const creds = await this.opts.credentials.get();
     this.current = creds;
     const client = this.getClient();
@@ -240,6 +259,12 @@ export class SdkTransport implements CvmTransport {
       return await client[action](req);
     } catch (e) {
       const err = toApiError(action, e);
+      // Temporary credentials refused (expired in flight, clock skew): renew once and resend.
+      if (err.code === TOKEN_FAILURE && !renewed && this.opts.credentials.invalidate) {
+        counters.error(err.code);
+        this.opts.credentials.invalidate();
+        return this.call(action, req, instanceCount, true);
+      }
       counters.error(err.code);
       const cls = classifyError(err);
       if (cls === "throttling") counters.throttled();

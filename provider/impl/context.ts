@@ -7,10 +7,12 @@
 // only make us slower, never throttled.
 
 import { createHash } from "crypto";
-import { credentialProvider, CredentialProvider, CvmTransport, SdkTransport } from "./api";
+import { CredentialProvider, CvmTransport, SdkTransport } from "./api";
+import { ensureAllowedAccount, resetAccountChecks } from "./account-guard";
+import { buildCredentialProvider, stsFor } from "./credentials";
 import { getLimiter, limiterKey, resetLimiters } from "./rate-limit";
 import { ACTION_OF, LimiterName, Scheduler } from "./scheduler";
-import type { CredentialSpec, Settings, Tuning } from "./settings";
+import type { CredentialPlan, Settings, Tuning } from "./settings";
 import { counters } from "./stats";
 
 export interface ApiContext {
@@ -29,12 +31,12 @@ interface Entry {
 const contexts = new Map<string, Entry>();
 const credentialProviders = new Map<string, CredentialProvider>();
 
-function fingerprint(spec: CredentialSpec): string {
-  if (spec.kind === "chain") return `chain:${spec.cvmRole}`;
+/** Names a credential chain without holding its secrets (hashed with where STS and the metadata service are). */
+function fingerprint(plan: CredentialPlan, settings: Settings): string {
   const h = createHash("sha256")
-    .update(`${spec.secretId}\0${spec.secretKey}\0${spec.token ?? ""}`)
+    .update(JSON.stringify([plan, settings.stsEndpoint.url, settings.metadataEndpoint.url]))
     .digest("hex");
-  return `static:${h.slice(0, 16)}`;
+  return `${plan.base.kind}:${h.slice(0, 16)}`;
 }
 
 function rpsFor(name: LimiterName, t: Tuning): number {
@@ -58,16 +60,12 @@ const sdkFactory: TransportFactory = ({ settings, region, credentials }) =>
 
 export function getContext(
   settings: Settings,
-  spec: CredentialSpec,
+  plan: CredentialPlan,
   region: string,
   factory: TransportFactory = sdkFactory,
 ): ApiContext {
-  const fp = fingerprint(spec);
-  let creds = credentialProviders.get(fp);
-  if (!creds) {
-    creds = credentialProvider(spec);
-    credentialProviders.set(fp, creds);
-  }
+  const fp = fingerprint(plan, settings);
+  const creds = credentialsFor(plan, settings, fp);
   const key = `${settings.endpoint.url}|${fp}|${region}`;
   const existing = contexts.get(key);
   if (existing) {
@@ -102,6 +100,35 @@ export function getContext(
   return ctx;
 }
 
+function credentialsFor(plan: CredentialPlan, settings: Settings, fp: string): CredentialProvider {
+  let creds = credentialProviders.get(fp);
+  if (!creds) {
+    creds = buildCredentialProvider(plan, settings);
+    credentialProviders.set(fp, creds);
+  }
+  return creds;
+}
+
+/**
+ * The context, once the account guard (`tencentcloud:allowedAccountIds`)
+ * passed for this credential chain: call before anything that could change
+ * the cloud.
+ */
+export async function getCheckedContext(
+  settings: Settings,
+  plan: CredentialPlan,
+  region: string,
+): Promise<ApiContext> {
+  const fp = fingerprint(plan, settings);
+  await ensureAllowedAccount(
+    fp,
+    settings.allowedAccountIds,
+    credentialsFor(plan, settings, fp),
+    stsFor(settings),
+  );
+  return getContext(settings, plan, region);
+}
+
 /** True when no context has work queued or in flight. */
 export function allIdle(): boolean {
   for (const { ctx } of contexts.values()) if (!ctx.scheduler.idle()) return false;
@@ -116,5 +143,6 @@ export function resetContexts(): void {
   }
   contexts.clear();
   credentialProviders.clear();
+  resetAccountChecks();
   resetLimiters();
 }

@@ -88,8 +88,17 @@ export class ProviderError extends Error {
   }
 }
 
+/** STS failures: what to check depends on the step of the credential chain. */
+const STS_HINTS: Record<string, string> = {
+  AssumeRole:
+    "Check tencentcloud:assumeRole (roleArn, sessionName, sessionDuration, policy, externalId), the TENCENTCLOUD_ASSUME_ROLE_* variables or the tccli profile's role-arn, and that the base credentials may assume that role.",
+  GetCallerIdentity:
+    "The account guard (tencentcloud:allowedAccountIds) could not ask STS whose account the credentials belong to; nothing was changed. Check the credentials and the STS endpoint, then run pulumi up again.",
+};
+
 /** What to do about an API error code, in one sentence. */
-export function hintFor(code: string): string {
+export function hintFor(code: string, action?: string): string {
+  if (action && STS_HINTS[action] && !code.startsWith("ClientError.")) return STS_HINTS[action];
   if (code.startsWith("AuthFailure.SignatureExpire"))
     return "The local clock is more than 5 minutes off; fix the system time.";
   if (code.startsWith("UnauthorizedOperation") || code === "AuthFailure.UnauthorizedOperation")
@@ -123,7 +132,7 @@ export function hintFor(code: string): string {
 
 /** `ApiError` message plus the hint; any other error's message as is. Redacted. */
 export function describeError(e: unknown): string {
-  if (e instanceof ApiError) return redact(`${e.message}. ${hintFor(e.code)}`);
+  if (e instanceof ApiError) return redact(`${e.message}. ${hintFor(e.code, e.action)}`);
   if (e instanceof Error) return redact(e.message);
   return redact(String(e));
 }

@@ -4,7 +4,7 @@
 // No @pulumi/pulumi import here: the implementation must load without it.
 
 import type { AttachmentInputs, AttachmentOutputs } from "../types";
-import { allIdle, getContext, resetContexts } from "./context";
+import { allIdle, getCheckedContext, resetContexts } from "./context";
 import { diffAttachment, DiffResult } from "./diff";
 import { clearRegisteredSecrets, describeError, redact, registerSecret } from "./errors";
 import { defaultJournalDir, openJournal } from "./journal";
@@ -16,7 +16,7 @@ import {
   ConfigSource,
   ENV_KEYS,
   REGION_HELP,
-  resolveCredentialSpec,
+  resolveCredentialPlan,
   resolveSettings,
   Settings,
 } from "./settings";
@@ -83,9 +83,9 @@ function currentSettings(): Settings {
   return resolveSettings(configSource, process.env);
 }
 
-function opContext(settings: Settings, region: string): OpContext {
-  const spec = resolveCredentialSpec(configSource, process.env, settings);
-  const ctx = getContext(settings, spec, region);
+async function opContext(settings: Settings, region: string): Promise<OpContext> {
+  const plan = resolveCredentialPlan(configSource, process.env, settings);
+  const ctx = await getCheckedContext(settings, plan, region);
   return {
     scheduler: ctx.scheduler,
     tuning: settings.tuning,
@@ -144,6 +144,8 @@ export const implementation = {
       "check",
       async () => {
         const settings = currentSettings();
+        // Malformed credential settings fail the preview (no file or network access here).
+        resolveCredentialPlan(configSource, process.env, settings);
         const { inputs, failures } = checkInputs(news, settings);
         return {
           inputs,
@@ -177,7 +179,7 @@ export const implementation = {
       async () => {
         const settings = currentSettings();
         const n = requireValidInputs(inputs, settings);
-        const { id, outs } = await createFlow(opContext(settings, n.region), n);
+        const { id, outs } = await createFlow(await opContext(settings, n.region), n);
         return { id, outs };
       },
       true,
@@ -193,7 +195,7 @@ export const implementation = {
       async () => {
         const settings = currentSettings();
         const p = normaliseOutputs(props, settings.region);
-        return readFlow(opContext(settings, regionOf(p)), id, p);
+        return readFlow(await opContext(settings, regionOf(p)), id, p);
       },
       true,
     );
@@ -210,7 +212,7 @@ export const implementation = {
         const settings = currentSettings();
         const n = requireValidInputs(news, settings);
         const o = normaliseOutputs(olds, n.region);
-        const { outs } = await updateFlow(opContext(settings, n.region), o, n, id);
+        const { outs } = await updateFlow(await opContext(settings, n.region), o, n, id);
         return { outs };
       },
       true,
@@ -224,7 +226,7 @@ export const implementation = {
         const settings = currentSettings();
         const p = normaliseOutputs(props, settings.region);
         if (!p.securityGroupId || p.instanceIds.length === 0) return;
-        await deleteFlow(opContext(settings, regionOf(p)), p, id);
+        await deleteFlow(await opContext(settings, regionOf(p)), p, id);
       },
       true,
     );

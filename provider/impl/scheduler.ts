@@ -26,6 +26,7 @@ import type { Ticket } from "./rate-limit";
 import { backoffDelay, classifyError, timeoutError } from "./retry";
 import type { Tuning } from "./settings";
 import { counters } from "./stats";
+import { progress } from "./progress";
 
 export type OpKind = "associate" | "disassociate";
 export type LimiterName = OpKind | "describe";
@@ -525,6 +526,7 @@ export class Scheduler {
    */
   run(kind: OpKind, sg: string, instanceIds: string[], deadline: number): Promise<OpResult[]> {
     const ids = [...new Set(instanceIds)];
+    const settled = progress.start(kind, sg, ids.length, this.tuning.progressIntervalMs);
     return Promise.all(
       ids.map(
         (id) =>
@@ -534,7 +536,10 @@ export class Scheduler {
               sg,
               id,
               deadline,
-              resolve,
+              resolve: (r) => {
+                settled();
+                resolve(r);
+              },
               phase: "queued",
               notBefore: 0,
               transientFailures: 0,

@@ -59,7 +59,12 @@ const projectDirs = new Map<string, string>();
 export function userProject(tarball = packageTarball()): string {
   const known = projectDirs.get(tarball);
   if (known) return known;
-  const hash = crypto.createHash("sha256").update(fs.readFileSync(tarball)).digest("hex").slice(0, 12);
+  const hash = crypto
+    .createHash("sha256")
+    .update(fs.readFileSync(tarball))
+    .update(pulumiPeerVersion())
+    .digest("hex")
+    .slice(0, 12);
   const dir = path.join(LOCAL_DIR, "e2e", `project-${hash}`);
   const fixture = path.join(REPO_ROOT, "test", "e2e", "fixture");
   fs.mkdirSync(dir, { recursive: true });
@@ -81,6 +86,12 @@ function replaceIfChanged(file: string, content: Buffer): void {
   fs.renameSync(tmp, file);
 }
 
+/** The @pulumi/pulumi of the user project: the dev version, or SGATTACH_E2E_PULUMI_VERSION (the compatibility run). */
+function pulumiPeerVersion(): string {
+  const root = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+  return process.env.SGATTACH_E2E_PULUMI_VERSION || root.devDependencies["@pulumi/pulumi"];
+}
+
 /** `npm install` of the tarball plus the peer and TypeScript toolchain, as a user project would. */
 export function installTarball(dir: string, tarball: string): void {
   const root = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
@@ -90,9 +101,10 @@ export function installTarball(dir: string, tarball: string): void {
     private: true,
     dependencies: {
       "pulumi-tencentcloud-sg-attachment": `file:${tarball}`,
-      "@pulumi/pulumi": dev["@pulumi/pulumi"],
+      "@pulumi/pulumi": pulumiPeerVersion(),
       "tencentcloud-sdk-nodejs-cvm": root.dependencies["tencentcloud-sdk-nodejs-cvm"],
       "tencentcloud-sdk-nodejs-common": root.dependencies["tencentcloud-sdk-nodejs-common"],
+      "tencentcloud-sdk-nodejs-sts": root.dependencies["tencentcloud-sdk-nodejs-sts"],
       typescript: dev.typescript,
       "ts-node": dev["ts-node"],
       "@types/node": dev["@types/node"],
@@ -101,7 +113,7 @@ export function installTarball(dir: string, tarball: string): void {
   fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg, null, 2));
   execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], {
     cwd: dir,
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", "ignore", "inherit"], // npm's "added N packages" is noise; errors go to stderr
     env: { ...process.env, npm_config_update_notifier: "false" },
   });
 }

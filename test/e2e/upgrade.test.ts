@@ -84,7 +84,7 @@ describe("upgrading the package reaches existing stacks", () => {
     const v2 = upgradedTarball(packageTarball(), work);
     execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", v2], {
       cwd: stack.projectDir,
-      stdio: ["ignore", "inherit", "inherit"],
+      stdio: ["ignore", "ignore", "inherit"], // npm's "added N packages" is noise; errors go to stderr
     });
     const marker = path.join(work, "marker.txt");
     stack.env.SGATTACH_UPGRADE_MARKER = marker;

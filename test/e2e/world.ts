@@ -49,6 +49,10 @@ export function providerEnv(emulator: RunningEmulator): Record<string, string> {
     TENCENTCLOUD_SECRET_ID: "",
     TENCENTCLOUD_SECRET_KEY: "",
     TENCENTCLOUD_REGION: "",
+    TENCENTCLOUD_PROFILE: "",
+    TENCENTCLOUD_ASSUME_ROLE_ARN: "",
+    TENCENTCLOUD_ASSUME_ROLE_SESSION_NAME: "",
+    TENCENTCLOUD_CAM_ROLE_NAME: "",
   };
 }
 

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EmulatorControl } from "../../emulator";
-import { main, parseArgs } from "../../emulator/cli";
+import { DEFAULT_PORT, environmentLines, main, parseArgs, USAGE } from "../../emulator/cli";
 import { cvmClient, testSeed } from "./helpers";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -143,6 +143,36 @@ test("a bad option prints usage and sets exit code 2; --help prints usage", asyn
   }
   const text = written.join("");
   expect(text).toContain("unknown option --bogus");
-  expect(text.match(/Usage: npm run emulator/g)).toHaveLength(2);
+  expect(text.match(/Usage: npx tencentcloud-cvm-emulator/g)).toHaveLength(2);
   expect(text).toContain("emulator failed to start: cannot read seed file");
+});
+
+test("--help lists exactly the options parseArgs accepts, and the fixed default port", () => {
+  const sample: Record<string, string[]> = {
+    "--host": ["127.0.0.1"],
+    "--port": ["8080"],
+    "--seed": ["s.json"],
+    "--state": ["w.json"],
+    "--latency-ms": ["5"],
+    "--rate": ["3"],
+    "--quiet": [],
+    "--help": [],
+  };
+  const listed = [...new Set(USAGE.match(/--[a-z-]+/g))].sort();
+  expect(listed).toEqual(Object.keys(sample).sort());
+  for (const flag of listed) expect(() => parseArgs([flag, ...sample[flag]])).not.toThrow();
+  expect(USAGE).toContain(`default ${DEFAULT_PORT}`);
+  expect(DEFAULT_PORT).toBe(18080);
+});
+
+test("the environment lines point the provider at the emulator with the seed's first credential and region", () => {
+  const seed = testSeed();
+  const cred = seed.credentials[0];
+  expect(environmentLines("http://127.0.0.1:18080", seed)).toEqual([
+    "export TENCENTCLOUD_CVM_ENDPOINT=http://127.0.0.1:18080",
+    `export TENCENTCLOUD_SECRET_ID=${cred.secretId}`,
+    `export TENCENTCLOUD_SECRET_KEY=${cred.secretKey}`,
+    ...(cred.token ? [`export TENCENTCLOUD_SESSION_TOKEN=${cred.token}`] : []),
+    `export TENCENTCLOUD_REGION=${Object.keys(seed.regions)[0]}`,
+  ]);
 });

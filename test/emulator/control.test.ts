@@ -8,13 +8,18 @@ beforeAll(async () => {
 afterAll(() => emu.stop());
 beforeEach(() => emu.control.reset());
 
-test("the default seed (emulator/seeds/demo.json) has the demo credential, 3 SGs and 6 RUNNING instances", async () => {
+test("the default seed (emulator/seeds/demo.json) has the demo credential, 4 SGs and 6 RUNNING instances", async () => {
   const demo = await startEmulator();
   try {
     expect(demo.url).toBe(`http://127.0.0.1:${demo.port}`);
     const st = await demo.control.state();
     const gz = st.regions["ap-guangzhou"];
-    expect(gz.securityGroups.map((s) => s.id)).toEqual(["sg-web00001", "sg-db000001", "sg-ops00001"]);
+    expect(gz.securityGroups.map((s) => s.id)).toEqual([
+      "sg-web00001",
+      "sg-db000001",
+      "sg-ops00001",
+      "sg-db000002",
+    ]);
     expect(gz.instances).toHaveLength(6);
     for (const i of gz.instances) {
       expect(i).toMatchObject({

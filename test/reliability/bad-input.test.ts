@@ -342,7 +342,6 @@ describe("bad input gives a clear error and leaves the cloud unchanged", () => {
     const run = c.command === "up" ? await stack.up() : await stack.preview();
     const ms = Date.now() - t0;
     results.set(c.name, { run, diag: diagnostics(run.all), ms });
-    console.log(`[bad-input] ${c.name}: ${c.command} exited ${run.code} after ${ms} ms`);
   }
 
   it("runs every check-time and settings case (several stacks at a time)", async () => {

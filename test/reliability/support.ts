@@ -7,7 +7,6 @@
 //   state equals the world, OTHER_SG is never touched, the secret key never
 //   appears anywhere;
 // - the provider's statistics (env SGATTACH_STATS_FILE) and the figures file.
-import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -16,7 +15,8 @@ import type { CallRecord, RunningEmulator } from "../../emulator";
 import { REPO_ROOT, TestStack, userProject, type RunResult } from "../e2e/harness";
 import { OTHER_SG, REGION, SECRET_ID, SECRET_KEY } from "../e2e/world";
 
-export const RESULTS_FILE = path.join(__dirname, "results.json");
+/** Figures of every run, one JSON line per section (ignored by git; `npm run reliability:report` prints them). */
+export const RESULTS_FILE = path.join(REPO_ROOT, ".pulumi-local", "reliability", "runs.jsonl");
 
 /** A binding spec as the fixture program takes it (stack config `spec`). */
 export interface AttachmentSpec {
@@ -491,28 +491,13 @@ export function statsDelta(after: StatsTotals, before: StatsTotals): StatsTotals
   };
 }
 
-/**
- * Merges one section into test/reliability/results.json (the README's
- * figures), formatted as prettier would, so that `prettier --check` stays clean.
- */
+/** Appends one section's figures to RESULTS_FILE (read by test/reliability/report.js). */
 export function recordResult(section: string, data: unknown): void {
-  let all: Record<string, unknown> = {};
-  try {
-    all = JSON.parse(fs.readFileSync(RESULTS_FILE, "utf8"));
-  } catch {
-    all = {};
-  }
-  all[section] = { ...(data as object), recordedAt: new Date().toISOString() };
-  fs.writeFileSync(RESULTS_FILE, JSON.stringify(all, null, 2) + "\n");
-  // prettier 3 cannot be loaded inside jest (dynamic import); its CLI can.
-  execFileSync(
-    process.execPath,
-    [path.join(REPO_ROOT, "node_modules", "prettier", "bin", "prettier.cjs"), "--write", RESULTS_FILE],
-    {
-      stdio: "ignore",
-    },
+  fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+  fs.appendFileSync(
+    RESULTS_FILE,
+    JSON.stringify({ section, recordedAt: new Date().toISOString(), data }) + "\n",
   );
-  console.log(`[reliability] ${section}: ${JSON.stringify(data)}`);
 }
 
 /** Wall-clock timing of an async step. */

@@ -3,7 +3,7 @@
 // MutexOperation.TaskRunning, HTTP 5xx and dropped connections), `pulumi up`
 // and `pulumi destroy` of 50 attachments still succeed, and afterwards the
 // cloud matches the program exactly. The provider's retry figures and the
-// times go to test/reliability/results.json.
+// times go to .pulumi-local/reliability/runs.jsonl (`npm run reliability:report`).
 //
 // Coalescing makes 50 attachments cost only a dozen API calls with the default
 // tuning, so 20% of them is only a few faults. The suite therefore runs twice:

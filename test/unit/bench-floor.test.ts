@@ -314,7 +314,10 @@ describe("bench arguments", () => {
       quick: true,
       only: ["a", "c"],
       parallel: ["64"],
+      record: false,
     });
+    // Only --record replaces the documented run (bench/results.json).
+    expect(floor.parseArgs(["--quick", "--record"])).toMatchObject({ quick: true, record: true });
     expect(() => floor.parseArgs(["--nope"])).toThrow(/unknown option/);
     expect(() => floor.parseArgs(["--providers", "x"])).toThrow(/unknown provider/);
     expect(floor.selected("a-200x1", ["a"])).toBe(true);

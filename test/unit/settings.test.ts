@@ -223,11 +223,18 @@ describe("resolveCredentialSpec", () => {
     ).not.toHaveProperty("token");
   });
 
-  it("then the SDK chain, with the CVM role only for real endpoints", () => {
-    expect(resolveCredentialSpec(cfg(), {}, base)).toEqual({ kind: "chain", cvmRole: true });
-    expect(resolveCredentialSpec(cfg(), {}, loop)).toEqual({ kind: "chain", cvmRole: false });
+  it("then the default tccli profile, then the SDK chain, with the CVM role only for real endpoints", () => {
+    const env = { HOME: "/home/u" };
+    expect(resolveCredentialSpec(cfg(), env, base)).toEqual({
+      kind: "profile",
+      profile: "default",
+      file: "/home/u/.tccli/default.credential",
+      named: false,
+      cvmRole: true,
+    });
+    expect(resolveCredentialSpec(cfg(), env, loop)).toMatchObject({ kind: "profile", cvmRole: false });
     const skipped = resolveSettings(cfg(), { TENCENTCLOUD_SKIP_CVM_ROLE: "true" });
-    expect(resolveCredentialSpec(cfg(), {}, skipped)).toEqual({ kind: "chain", cvmRole: false });
+    expect(resolveCredentialSpec(cfg(), env, skipped)).toMatchObject({ kind: "profile", cvmRole: false });
   });
 
   it("rejects half-configured sources without echoing the secret", () => {

@@ -1,0 +1,108 @@
+// The emulator command of the installed package: `npx tencentcloud-cvm-emulator`
+// in a project that installed the packed tarball. --help (through npx) lists the options;
+// a start prints the environment lines, and the official SDK, configured
+// from exactly those lines, is answered.
+import { spawn, spawnSync, type ChildProcess } from "child_process";
+import * as path from "path";
+
+import { userProject } from "./harness";
+
+jest.setTimeout(300_000);
+
+const BIN = "tencentcloud-cvm-emulator";
+
+function start(
+  dir: string,
+  args: string[],
+): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
+  // The link npm made for the `bin` entry (what npx runs), started directly so that signals reach it.
+  const child = spawn(path.join(dir, "node_modules", ".bin", BIN), args, {
+    cwd: dir,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, out: () => out, exit };
+}
+
+/** Resolves once `out()` matches `re`, or rejects when the process exits first. */
+function waitFor(re: RegExp, p: ReturnType<typeof start>): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const m = re.exec(p.out());
+      if (m) resolve(m);
+      return m;
+    };
+    if (check()) return;
+    p.child.stdout!.on("data", check);
+    p.child.stderr!.on("data", check);
+    void p.exit.then(() => check() || reject(new Error(`exited before ${re}:\n${p.out()}`)));
+  });
+}
+
+describe("the emulator command of the installed package", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = userProject();
+  });
+
+  it("--help lists every option", () => {
+    const r = spawnSync("npx", ["--no-install", BIN, "--help"], { cwd: dir, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    for (const flag of [
+      "--host",
+      "--port",
+      "--seed",
+      "--state",
+      "--latency-ms",
+      "--rate",
+      "--quiet",
+      "--help",
+    ])
+      expect(r.stdout).toContain(flag);
+    expect(r.stdout).toMatch(/--port N\s+port \(default 18080/);
+  });
+
+  it("prints the environment lines, and the official SDK set up from them is answered", async () => {
+    const p = start(dir, ["--port", "0", "--quiet"]);
+    try {
+      await waitFor(/TENCENTCLOUD_REGION=\S+\n/, p);
+      const env: Record<string, string> = {};
+      for (const m of p.out().matchAll(/^\s*export (\w+)=(\S+)$/gm)) env[m[1]] = m[2];
+      expect(Object.keys(env).sort()).toEqual([
+        "TENCENTCLOUD_CVM_ENDPOINT",
+        "TENCENTCLOUD_REGION",
+        "TENCENTCLOUD_SECRET_ID",
+        "TENCENTCLOUD_SECRET_KEY",
+      ]);
+      // The SDK the installed package depends on, with the printed values.
+      const { cvm } = require(require.resolve("tencentcloud-sdk-nodejs-cvm", { paths: [dir] }));
+      const client = new cvm.v20170312.Client({
+        credential: { secretId: env.TENCENTCLOUD_SECRET_ID, secretKey: env.TENCENTCLOUD_SECRET_KEY },
+        region: env.TENCENTCLOUD_REGION,
+        profile: {
+          httpProfile: { endpoint: new URL(env.TENCENTCLOUD_CVM_ENDPOINT).host, protocol: "http://" },
+        },
+      });
+      expect((await client.DescribeInstances({})).TotalCount).toBe(6); // the demo seed
+      p.child.kill("SIGTERM");
+      expect(await p.exit).toBe(0);
+    } finally {
+      if (p.child.exitCode === null) p.child.kill("SIGKILL");
+    }
+  });
+
+  it("listens on 18080 by default (or says that port is taken)", async () => {
+    const p = start(dir, ["--quiet"]);
+    try {
+      const m = await waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)\n|EADDRINUSE.*:(\d+)/, p);
+      expect(m[1] ?? m[2]).toBe("18080");
+      p.child.kill("SIGTERM");
+      await p.exit;
+    } finally {
+      if (p.child.exitCode === null) p.child.kill("SIGKILL");
+    }
+  });
+});
