@@ -9,7 +9,7 @@
 // got no reply has no RequestId we know: the binding then counts as ours when
 // the instance's latest operation is an Associate that was not there at our
 // look-up before binding (it can only be the request whose reply was lost, or
-// one another client sent within the same seconds: see docs/design/issue-14b.md).
+// one another client sent within the same seconds: see docs/design/recovery.md).
 
 import type { InstanceView } from "./api";
 import type { OpResult } from "./scheduler";

@@ -24,7 +24,7 @@
 // the earlier, owner-less format are swept when a journal is opened.
 //
 // By default in $PULUMI_HOME (or ~/.pulumi)/tencentcloud-sg-attachment/journal,
-// so it does not follow a stack to another machine: see docs/readme/issue-14b.md.
+// so it does not follow a stack to another machine: see the README, "After a crash".
 
 import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";

@@ -2,7 +2,7 @@
 // environment. Nothing here performs I/O; `configSource` and `env` are passed
 // in so that the rules can be unit-tested exhaustively.
 //
-// Precedence (the official provider's order; documented in docs/readme/issue-16.md):
+// Precedence (the official provider's order; documented in docs/credentials.md):
 // - credentials, base: `tencentcloud:camRoleName`/TENCENTCLOUD_CAM_ROLE_NAME (a named
 //   CVM role) replaces everything below; else stack config
 //   `tencentcloud:secretId`/`secretKey`/`securityToken`, else env
