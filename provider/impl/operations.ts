@@ -638,7 +638,15 @@ async function bindLate(
     "associate",
     results.filter((r) => !r.ok),
   );
-  const obs = observe(sg, ids, await verifiedViews(ctx, results, ids, deadline, null));
+  let views: Map<string, InstanceView | null>;
+  try {
+    views = await verifiedViews(ctx, results, ids, deadline, null);
+  } catch (e) {
+    // The caller undoes what was bound: an error escaping here would skip that.
+    problems.push(`could not check ${list(ids)} after binding them late: ${describeError(e)}`);
+    return { results, problems, priorities: {} };
+  }
+  const obs = observe(sg, ids, views);
   const lost = [...obs.unbound, ...obs.missing].filter((i) =>
     results.some((r) => r.ok && r.instanceId === i),
   );
