@@ -42,7 +42,7 @@ interface HandOver {
 }
 
 export interface ClaimsOptions {
-  /** True while some provider operation other than the `waiting` ones runs in this process. */
+  /** True while some provider operation other than the `waiting` ones (distinct resources) runs in this process. */
   othersActive?: (waiting: number) => boolean;
   now?: () => number;
   /** Longest wait at a rendezvous. */
@@ -63,7 +63,8 @@ export function claimKey(scope: string, sg: string, instanceId: string): string 
 export class Claims {
   private readonly owners = new Map<string, string>();
   private readonly handOvers = new Map<string, HandOver>();
-  private waiting = 0;
+  /** Resources waiting at a rendezvous, with how many of their keys wait: one operation counts once. */
+  private readonly waiting = new Map<string, number>();
 
   constructor(private readonly opts: ClaimsOptions = {}) {}
 
@@ -201,12 +202,14 @@ export class Claims {
     const first = verdict(false);
     if (first) return Promise.resolve(first);
     return new Promise<Rendezvous>((resolve) => {
-      this.waiting++;
+      this.waiting.set(id, (this.waiting.get(id) ?? 0) + 1);
       const finish = (v: Rendezvous) => {
         if (self) e.wake.delete(self);
         self = null;
         clearInterval(timer);
-        this.waiting--;
+        const left = (this.waiting.get(id) ?? 1) - 1;
+        if (left > 0) this.waiting.set(id, left);
+        else this.waiting.delete(id);
         resolve(v);
       };
       const onWake = () => {
@@ -217,7 +220,7 @@ export class Claims {
       e.wake.add(onWake);
       const timer = setInterval(() => {
         const t = now();
-        if (this.opts.othersActive?.(this.waiting) ?? true) busyAt = t;
+        if (this.opts.othersActive?.(this.waiting.size) ?? true) busyAt = t;
         const v = verdict(t - start >= waitMs || t - busyAt >= idleMs);
         if (v) finish(v);
       }, checkMs);

@@ -367,10 +367,18 @@ export interface UndoResult {
   text: string;
 }
 
-function unboundAgain(ids: string[]): string {
+function unboundAgain(ids: string[], sg: string, handedOver: ReadonlySet<string>): string {
+  const handed = ids.filter((id) => handedOver.has(id));
+  if (handed.length === 0) {
+    return (
+      `What this attempt had bound (${ids.length} instance(s)) was unbound again; ` +
+      `the instances are as they were (unbound: ${list(ids)}).`
+    );
+  }
   return (
-    `What this attempt had bound (${ids.length} instance(s)) was unbound again; ` +
-    `the instances are as they were (unbound: ${list(ids)}).`
+    `What this attempt had bound or been handed over (${ids.length} instance(s)) was unbound again ` +
+    `(unbound: ${list(ids)}). Handed over by another attachment, which no longer holds them, and so now ` +
+    `without ${sg}: ${list(handed)}; run pulumi up again to bind them.`
   );
 }
 
@@ -404,6 +412,7 @@ async function undo(
   candidates: string[],
   ours: (id: string, now: InstanceView | null) => boolean,
   unjournalled: string | undefined,
+  handedOver: ReadonlySet<string> = new Set(),
 ): Promise<UndoResult> {
   const nothing = {
     ok: true,
@@ -440,7 +449,7 @@ async function undo(
       ok: true,
       undone,
       stay: [],
-      text: unboundAgain(undone),
+      text: unboundAgain(undone, sg, handedOver),
     };
   }
   let stay = bad.map((r) => r.instanceId).sort();
@@ -461,7 +470,7 @@ async function undo(
       ok: true,
       undone: unbound,
       stay,
-      text: unboundAgain(unbound),
+      text: unboundAgain(unbound, sg, handedOver),
     };
   }
   return {
@@ -538,11 +547,13 @@ export async function createFlow(
     : undefined;
   const results = await ctx.scheduler.run("associate", sg, toBind, deadline);
   const attempts = new Map(results.map((r) => [r.instanceId, r] as const));
+  // Handed over to this create at the rendezvous: its own from then on.
+  const handedOver = new Set<string>();
   const ours = (iid: string, now: InstanceView | null) =>
-    madeByOurRequest(sg, attempts.get(iid), views.get(iid), now);
+    handedOver.has(iid) ? holds(now, sg) : madeByOurRequest(sg, attempts.get(iid), views.get(iid), now);
   const candidates = results.filter(mayHaveBound).map((r) => r.instanceId);
   const giveUp = async (message: string): Promise<never> => {
-    const undone = await undo(ctx, sg, candidates, ours, unjournalledReason(ctx, intent));
+    const undone = await undo(ctx, sg, candidates, ours, unjournalledReason(ctx, intent), handedOver);
     // Keep the intent when bindings stay: they are still ours to take back.
     if (undone.ok) ctx.journal?.end(intent);
     else ctx.journal?.keep(intent, undone.stay);
@@ -579,6 +590,10 @@ export async function createFlow(
   }
   // The hand-overs: met, bound again behind the releaser's unbind, or refused.
   const met = await meet(ctx, sg, id, "taker", owned.handOver);
+  // The releaser has dropped them from its state: should this create fail
+  // now, they are undone with its binds, or no state would hold them.
+  for (const i of met.handedOver) handedOver.add(i);
+  candidates.push(...met.handedOver);
   const late = await bindLate(ctx, sg, met.withdrawn, deadline);
   for (const r of late.results) attempts.set(r.instanceId, r);
   candidates.push(...late.results.filter(mayHaveBound).map((r) => r.instanceId));
@@ -623,7 +638,15 @@ async function bindLate(
     "associate",
     results.filter((r) => !r.ok),
   );
-  const obs = observe(sg, ids, await verifiedViews(ctx, results, ids, deadline, null));
+  let views: Map<string, InstanceView | null>;
+  try {
+    views = await verifiedViews(ctx, results, ids, deadline, null);
+  } catch (e) {
+    // The caller undoes what was bound: an error escaping here would skip that.
+    problems.push(`could not check ${list(ids)} after binding them late: ${describeError(e)}`);
+    return { results, problems, priorities: {} };
+  }
+  const obs = observe(sg, ids, views);
   const lost = [...obs.unbound, ...obs.missing].filter((i) =>
     results.some((r) => r.ok && r.instanceId === i),
   );
@@ -738,6 +761,8 @@ export async function updateFlow(
   ]);
   const attempts = new Map(bound.map((r) => [r.instanceId, r] as const));
   const candidates = bound.filter(mayHaveBound).map((r) => r.instanceId);
+  // Handed over to this update at the rendezvous: its own from then on.
+  const handedOver = new Set<string>();
   // On failure Pulumi keeps the old outputs: a binding this update added
   // would be in the cloud but in no state. Undo the binds (the unbinds are
   // safe: the old outputs still list those instances, so refresh sees them).
@@ -747,8 +772,10 @@ export async function updateFlow(
       ctx,
       sg,
       candidates,
-      (iid, now) => madeByOurRequest(sg, attempts.get(iid), views.get(iid), now),
+      (iid, now) =>
+        handedOver.has(iid) ? holds(now, sg) : madeByOurRequest(sg, attempts.get(iid), views.get(iid), now),
       unjournalledReason(ctx, intent),
+      handedOver,
     );
     if (undone.ok) ctx.journal?.end(intent);
     else ctx.journal?.keep(intent, undone.stay);
@@ -788,6 +815,10 @@ export async function updateFlow(
     meet(ctx, sg, id, "releaser", held),
     meet(ctx, sg, id, "taker", owned.handOver),
   ]);
+  // The releaser has dropped them from its state: should this update fail
+  // now, they are undone with its binds, or no state would hold them.
+  for (const i of took.handedOver) handedOver.add(i);
+  candidates.push(...took.handedOver);
   const late = await bindLate(ctx, sg, took.withdrawn, deadline);
   for (const r of late.results) attempts.set(r.instanceId, r);
   candidates.push(...late.results.filter(mayHaveBound).map((r) => r.instanceId));

@@ -104,6 +104,41 @@ describe("hand-over in one process", () => {
     expect(await holdsGroup(ins(4))).toBe(false);
   });
 
+  it("the taker fails after a hand-over: what was handed over is undone too (no binding in no state)", async () => {
+    const a = await create(sg(1), [ins(1), ins(2)]);
+    const b = await create(sg(1), [ins(3)]);
+    const c = await create(sg(1), [ins(4), ins(5)]);
+    resetForTests();
+    // ins-2 moves from A to B and ins-4 from C to B; C's own bind of ins-6 fails, so C keeps ins-4.
+    const nA = news([ins(1)]);
+    const nB = news([ins(2), ins(3), ins(4)]);
+    const nC = news([ins(5), ins(6)]);
+    await implementation.diff(a.id, a.outs, nA);
+    await implementation.diff(b.id, b.outs, nB);
+    await implementation.diff(c.id, c.outs, nC);
+    await h.emu.control.addFault({
+      kind: "operationFailure",
+      action: "AssociateSecurityGroups",
+      instanceIds: [ins(6)],
+      message: "refused (injected)",
+    });
+    const [ra, rb, rc] = await Promise.allSettled([
+      implementation.update(a.id, a.outs, nA),
+      implementation.update(b.id, b.outs, nB),
+      implementation.update(c.id, c.outs, nC),
+    ]);
+    expect([rb.status, rc.status]).toEqual(["rejected", "rejected"]);
+    const msg = rb.status === "rejected" ? String(rb.reason?.message) : "";
+    expect(msg).not.toContain("the instances are as they were");
+    expect(msg).toContain(`now without ${sg(1)}: ${ins(2)}`);
+    expect(ra.status === "fulfilled" && ra.value.outs.instanceIds).toEqual([ins(1)]);
+    // A's state dropped ins-2 at the hand-over and B's keeps its old outputs: no state holds ins-2.
+    expect(await holdsGroup(ins(2))).toBe(false);
+    // C's old outputs still hold ins-4 and ins-5.
+    expect(await holdsGroup(ins(4))).toBe(true);
+    expect(await holdsGroup(ins(5))).toBe(true);
+  });
+
   it("a delete leaves alone a binding another resource adopted in this deployment", async () => {
     const a = await create(sg(1), [ins(1), ins(2)]);
     resetForTests();

@@ -7,9 +7,6 @@
 //   `up` stays bound, whatever order the engine runs the two updates in;
 // - an error that names no culprit (a CAM deny, a quota) in a request shared
 //   by several resources fails only the resources it concerns.
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, type TestStack } from "../e2e/harness";
 import {
@@ -199,14 +196,7 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
     await setSpec(st, before);
     expectOk(await st.up());
     await setSpec(st, [att("a", [1]), att("b", [3]), att("c", [2])]);
-    // A journal of its own for this run: today's journal hands a create any
-    // binding a create of this machine made within the hour (issue 14, part B).
-    const journal = fs.mkdtempSync(path.join(os.tmpdir(), "sgattach-journal-"));
-    const up = await st.run(["up", "--yes", "--skip-preview", "--non-interactive", "--color", "never"], {
-      env: { SGATTACH_JOURNAL_DIR: journal },
-    });
-    fs.rmSync(journal, { recursive: true, force: true });
-    expectOk(up);
+    expectOk(await st.up());
     expect(await boundInCloud(emu)).toEqual([ins(1), ins(2), ins(3)]);
     expect(await stateOf(st)).toEqual({
       a: { ids: [ins(1)], adopted: [] },

@@ -21,7 +21,7 @@ describe("Claims: hand-over", () => {
   afterEach(() => jest.useRealTimers());
 
   /** A registry whose clock is jest's, with the engine busy or not as the test says. */
-  function registry(busy: () => boolean = () => true): Claims {
+  function registry(busy: (waiting: number) => boolean = () => true): Claims {
     return new Claims({
       now: () => Date.now(),
       waitMs: 60_000,
@@ -101,6 +101,23 @@ describe("Claims: hand-over", () => {
     busy = false;
     await jest.advanceTimersByTimeAsync(2_100);
     expect(ended).toBe("alone");
+  });
+
+  it("one operation waiting for several instances counts once against the engine's load", async () => {
+    const K2 = claimKey("http://127.0.0.1:1|ap-guangzhou", "sg-aaaa0001", "ins-aaaa0003");
+    // Two operations run: the taker (waiting) and the releaser (still binding elsewhere).
+    const c = registry((waiting) => 2 > waiting);
+    for (const k of [K, K2]) {
+      c.announce(k, "releaser", "a");
+      c.announce(k, "taker", "b");
+      expect(c.startRelease(k, "a")).toBe("hold");
+      expect(c.startTake(k, "b")).toBe("handOver");
+    }
+    const taken = Promise.all([c.rendezvous(K, "taker", "b"), c.rendezvous(K2, "taker", "b")]);
+    await jest.advanceTimersByTimeAsync(5_000);
+    const given = Promise.all([c.rendezvous(K, "releaser", "a"), c.rendezvous(K2, "releaser", "a")]);
+    expect(await taken).toEqual(["handedOver", "handedOver"]);
+    expect(await given).toEqual(["handedOver", "handedOver"]);
   });
 
   it("never waits longer than waitMs, however busy the process", async () => {
