@@ -870,13 +870,18 @@ export async function deleteFlow(
 ): Promise<{ unbound: string[] }> {
   const sg = props.securityGroupId;
   const where = `${sg} in ${props.region}`;
-  if (!sg || props.instanceIds.length === 0) return { unbound: [] };
+  // Bindings that this resource's own interrupted or failed operations left
+  // (journal) are its own too: a delete that forgot them would leave them in
+  // no state.
+  const leftovers = ctx.journal ? [...ctx.journal.interrupted(props.owner, sg).instanceIds] : [];
+  const targets = [...new Set([...props.instanceIds, ...leftovers])].sort();
+  if (!sg || targets.length === 0) return { unbound: [] };
   const deadline = deadlineOf(ctx);
-  const views = await ctx.scheduler.lookup(props.instanceIds, deadline);
+  const views = await ctx.scheduler.lookup(targets, deadline);
   // A binding another resource took in this deployment (adopted or handed
   // over) is that resource's now: it stays.
   const claims = claimsOf(ctx);
-  const toUnbind = observe(sg, props.instanceIds, views).bound.filter(
+  const toUnbind = observe(sg, targets, views).bound.filter(
     (i) => !claims.claimedByOther(claimKey(ctx.scope ?? "", sg, i), id),
   );
   const res = await ctx.scheduler.run("disassociate", sg, toUnbind, deadline);

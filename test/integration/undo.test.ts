@@ -5,6 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { implementation } from "../../provider/impl/index";
 import { create, errorOf, Harness, ins, sg, startHarness } from "./helpers";
 import type { Fault } from "../../emulator";
 
@@ -80,6 +81,26 @@ it("undo impossible: names what stays; the same owner takes it back, another own
   const r = await create(sg(1), [ins(3)], { owner: OWNER });
   expect(r.outs.adoptedInstanceIds).toEqual([]);
   expect(r.outs.owner).toBe(OWNER);
+});
+
+it("undo impossible, then the same resource deleted: the delete unbinds what stayed too", async () => {
+  const msg = await createFailingThePoll(
+    [ins(7)],
+    [tokenFailure("DescribeInstances", 1), tokenFailure("DisassociateSecurityGroups")],
+  );
+  expect(msg).toMatch(/UNDO FAILED: these bindings stay: ins-00000007/);
+  await h.emu.control.clearFaults();
+  await h.emu.control.waitIdle();
+  endThisProcess();
+  // The next `up` creates the resource with another instance list; the
+  // binding left on ins(7) is still this owner's, recorded in no state.
+  const r = await create(sg(1), [ins(8)], { owner: OWNER });
+  expect((await h.bindings())[ins(7)]).toContain(sg(1));
+  await implementation.delete(r.id, r.outs);
+  await h.emu.control.waitIdle();
+  const after = await h.bindings();
+  expect(after[ins(8)]).not.toContain(sg(1));
+  expect(after[ins(7)]).not.toContain(sg(1));
 });
 
 it("undo impossible and no journal: the message says why and gives the adoptExisting route", async () => {
