@@ -1,4 +1,4 @@
-// Builds the credential provider for a CredentialPlan (settings.ts): the base
+// Builds the credential provider for a CredentialPlan (settings/): the base
 // source (static keys, a tccli profile file, a named CVM role, or the SDK
 // chain), then at most one STS AssumeRole made with it. Temporary credentials
 // (CVM role, AssumeRole) renew themselves before they expire (renewal.ts); an
