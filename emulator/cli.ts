@@ -5,6 +5,7 @@
 // environment lines that point the provider at it, then one line per API
 // call; stops cleanly on SIGINT/SIGTERM.
 
+import { uniformRateLimits } from "./rateLimiter";
 import { loadSeed } from "./core";
 import { startEmulator, type RunningEmulator } from "./index";
 import type { EmulatorOptions, LatencySetting, Seed } from "./types";
@@ -97,12 +98,7 @@ export function parseArgs(argv: string[]): EmulatorOptions & { help?: boolean; q
         const v = value();
         if (!/^\d+$/.test(v)) throw new UsageError(`--rate expects a non-negative integer, got ${v}`);
         const n = Number(v);
-        out.rateLimits = {
-          AssociateSecurityGroups: n,
-          DisassociateSecurityGroups: n,
-          DescribeInstances: n,
-          "*": n,
-        };
+        out.rateLimits = uniformRateLimits(n);
         break;
       }
       case "--quiet":

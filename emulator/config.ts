@@ -33,15 +33,8 @@ function validLatency(v: unknown): v is LatencySetting {
   return false;
 }
 
-const KEYS = [
-  "operationLatencyMs",
-  "rateLimits",
-  "associateAlreadyBound",
-  "disassociateNotBound",
-  "maxSecurityGroupsPerInstance",
-  "maxInstancesPerSecurityGroup",
-  "stsTokenLifetimeSeconds",
-] as const;
+/** The keys of the run-time configuration (of the options and of a control-plane patch). */
+export const RUNTIME_CONFIG_KEYS = Object.keys(defaultConfig()) as (keyof RuntimeConfig)[];
 
 /** Applies a validated patch; rateLimits are merged key by key. Throws ConfigError. */
 export function applyConfigPatch(config: RuntimeConfig, patch: unknown, strict = true): RuntimeConfig {
@@ -49,7 +42,7 @@ export function applyConfigPatch(config: RuntimeConfig, patch: unknown, strict =
   const p = patch as Record<string, unknown>;
   if (strict) {
     for (const k of Object.keys(p))
-      if (!(KEYS as readonly string[]).includes(k)) fail(`unknown config key ${k}`);
+      if (!(RUNTIME_CONFIG_KEYS as string[]).includes(k)) fail(`unknown config key ${k}`);
   }
   const next: RuntimeConfig = { ...config, rateLimits: { ...config.rateLimits } };
   if (p.operationLatencyMs !== undefined) {

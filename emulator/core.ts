@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CallLog } from "./callLog";
-import { applyConfigPatch, defaultConfig, sampleLatency } from "./config";
+import { applyConfigPatch, defaultConfig, RUNTIME_CONFIG_KEYS, sampleLatency } from "./config";
 import { FaultEngine } from "./faults";
 import type { BindingRules } from "./model/bindings";
 import { applyOperation, OperationsEngine } from "./model/operations";
@@ -217,15 +217,7 @@ function guard<T>(f: () => T): T {
 
 function pickConfig(o: EmulatorOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of [
-    "operationLatencyMs",
-    "rateLimits",
-    "associateAlreadyBound",
-    "disassociateNotBound",
-    "maxSecurityGroupsPerInstance",
-    "maxInstancesPerSecurityGroup",
-    "stsTokenLifetimeSeconds",
-  ] as const) {
+  for (const k of RUNTIME_CONFIG_KEYS) {
     if (o[k] !== undefined) out[k] = o[k];
   }
   return out;

@@ -14,6 +14,7 @@
 
 import { randomInt } from "node:crypto";
 import { ApiError, defaultMessage, instancesPhrase } from "./errors";
+import { isBindingAction } from "./model/operations";
 import type { Fault, FaultInfo } from "./types";
 
 export type FaultOutcome =
@@ -39,8 +40,6 @@ const INSTANCE_SCOPED = new Set([
   "UnsupportedOperation.InstanceStateIsolating",
   "UnsupportedOperation.InstanceStatePending",
 ]);
-
-const BINDING_ACTIONS = new Set(["AssociateSecurityGroups", "DisassociateSecurityGroups"]);
 
 export class FaultValidationError extends Error {}
 
@@ -112,7 +111,7 @@ function validateFault(f: unknown): Fault {
       break;
     case "operationFailure":
       check(
-        o.action === undefined || BINDING_ACTIONS.has(o.action as string),
+        o.action === undefined || isBindingAction(o.action),
         "operationFailure applies to Associate/DisassociateSecurityGroups",
       );
       break;
@@ -233,7 +232,7 @@ function namesAny(fault: Fault, instanceIds: string[] | undefined): boolean {
 }
 
 function transientOutcome(action: string, instanceIds: string[]): FaultOutcome {
-  const binding = BINDING_ACTIONS.has(action);
+  const binding = isBindingAction(action);
   const choices = binding ? ["limit", "busy", "mutex", "5xx", "drop"] : ["limit", "5xx", "drop"];
   const pick = choices[randomInt(choices.length)];
   const ids = instancesPhrase(instanceIds);

@@ -9,6 +9,11 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, number>> = {
   "*": 20,
 };
 
+/** The same limit for every action (the keys of the defaults). */
+export function uniformRateLimits(requestsPerSecond: number): Record<string, number> {
+  return Object.fromEntries(Object.keys(DEFAULT_RATE_LIMITS).map((action) => [action, requestsPerSecond]));
+}
+
 const WINDOW_MS = 1000;
 
 export class RateLimiter {

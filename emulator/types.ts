@@ -51,18 +51,7 @@ export interface EmulatorOptions {
 }
 
 /** The part of the options that can be changed at run time (control plane /config). */
-export type RuntimeConfigPatch = Partial<
-  Pick<
-    EmulatorOptions,
-    | "operationLatencyMs"
-    | "rateLimits"
-    | "associateAlreadyBound"
-    | "disassociateNotBound"
-    | "maxSecurityGroupsPerInstance"
-    | "maxInstancesPerSecurityGroup"
-    | "stsTokenLifetimeSeconds"
-  >
->;
+export type RuntimeConfigPatch = Partial<Pick<EmulatorOptions, keyof RuntimeConfig>>;
 
 export interface RuntimeConfig {
   operationLatencyMs: LatencySetting;

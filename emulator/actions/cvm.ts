@@ -3,7 +3,7 @@
 import { apiError, securityGroupsPhrase } from "../errors";
 import { checkBindingRequest, checkInstanceIdShapes } from "../model/bindings";
 import { isSecurityGroupId } from "../model/ids";
-import type { BindingAction } from "../model/operations";
+import { BINDING_ACTIONS, type BindingAction } from "../model/operations";
 import {
   diskIdOf,
   INSTANCE_FILTERS,
@@ -186,8 +186,4 @@ function bindingAction(name: BindingAction): ActionDef {
   };
 }
 
-export const CVM_ACTIONS: ActionDef[] = [
-  describeInstances,
-  bindingAction("AssociateSecurityGroups"),
-  bindingAction("DisassociateSecurityGroups"),
-];
+export const CVM_ACTIONS: ActionDef[] = [describeInstances, ...BINDING_ACTIONS.map(bindingAction)];

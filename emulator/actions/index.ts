@@ -15,8 +15,4 @@ export function findAction(name: string): ActionDef | undefined {
   return registry.get(name);
 }
 
-export function actionNames(): string[] {
-  return [...registry.keys()];
-}
-
 export type { ActionContext, ActionDef } from "./types";

@@ -6,7 +6,12 @@ import type { PendingOperationInfo } from "../types";
 import type { PersistedOperation, World } from "./world";
 import { securityGroupsPhrase } from "../errors";
 
-export type BindingAction = "AssociateSecurityGroups" | "DisassociateSecurityGroups";
+export const BINDING_ACTIONS = ["AssociateSecurityGroups", "DisassociateSecurityGroups"] as const;
+export type BindingAction = (typeof BINDING_ACTIONS)[number];
+
+export function isBindingAction(action: unknown): action is BindingAction {
+  return (BINDING_ACTIONS as readonly unknown[]).includes(action);
+}
 
 export interface OperationRequest {
   action: BindingAction;

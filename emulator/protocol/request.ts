@@ -87,6 +87,13 @@ function assertNoDuplicates(pairs: [string, string][]): void {
   }
 }
 
+function unsupportedContentType(media: string): never {
+  throw apiError(
+    "InvalidParameter",
+    `The Content-Type \`${media || "(none)"}\` is not supported; use application/json or application/x-www-form-urlencoded.`,
+  );
+}
+
 function parseJsonBody(body: Buffer): unknown {
   const text = body.toString("utf8");
   if (text.trim() === "") return {};
@@ -145,6 +152,13 @@ export function parseRequest(raw: RawHttpRequest): ApiRequest {
   const media = mediaType(contentType);
   const authorization = header(raw.headers, "authorization");
   const xAction = header(raw.headers, "x-tc-action");
+  const received = {
+    httpMethod: method,
+    path,
+    rawQuery: query,
+    headers: raw.headers,
+    body: raw.body,
+  } as const;
 
   if (authorization !== undefined || xAction !== undefined) {
     // TC3 style: common parameters travel in X-TC-* headers.
@@ -160,21 +174,14 @@ export function parseRequest(raw: RawHttpRequest): ApiRequest {
       assertNoDuplicates(pairs);
       params = { kind: "form", pairs };
     } else {
-      throw apiError(
-        "InvalidParameter",
-        `The Content-Type \`${media || "(none)"}\` is not supported; use application/json or application/x-www-form-urlencoded.`,
-      );
+      unsupportedContentType(media);
     }
     const action = xAction ?? "";
     if (action === "") throw apiError("MissingParameter", msg.missing("X-TC-Action"));
     return {
       style: "tc3",
       signatureMethod: "TC3-HMAC-SHA256",
-      httpMethod: method,
-      path,
-      rawQuery: query,
-      headers: raw.headers,
-      body: raw.body,
+      ...received,
       action,
       version: header(raw.headers, "x-tc-version"),
       region: header(raw.headers, "x-tc-region") || undefined,
@@ -196,10 +203,7 @@ export function parseRequest(raw: RawHttpRequest): ApiRequest {
     parseJsonBody(raw.body);
     throw apiError("MissingParameter", msg.missing("X-TC-Action"));
   } else {
-    throw apiError(
-      "InvalidParameter",
-      `The Content-Type \`${media || "(none)"}\` is not supported; use application/json or application/x-www-form-urlencoded.`,
-    );
+    unsupportedContentType(media);
   }
   assertNoDuplicates(pairs);
   const common = new Map<string, string>();
@@ -220,11 +224,7 @@ export function parseRequest(raw: RawHttpRequest): ApiRequest {
   return {
     style: "v1",
     signatureMethod: sm,
-    httpMethod: method,
-    path,
-    rawQuery: query,
-    headers: raw.headers,
-    body: raw.body,
+    ...received,
     action,
     version: common.get("Version"),
     region: common.get("Region") || undefined,

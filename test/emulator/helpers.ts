@@ -3,6 +3,7 @@
 
 import * as http from "node:http";
 import { startEmulator, type EmulatorOptions, type RunningEmulator, type Seed } from "../../emulator";
+import { uniformRateLimits } from "../../emulator/rateLimiter";
 import { buildTc3Authorization, signTc3, signV1, v1StringToSign } from "../../emulator/protocol/signature";
 
 // The SDK sends everything through http_proxy when it is set.
@@ -75,12 +76,7 @@ export function testSeed(): Seed {
   };
 }
 
-export const NO_RATE_LIMITS = {
-  "*": 0,
-  AssociateSecurityGroups: 0,
-  DisassociateSecurityGroups: 0,
-  DescribeInstances: 0,
-};
+export const NO_RATE_LIMITS = uniformRateLimits(0);
 
 export function start(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   return startEmulator({ seed: testSeed(), operationLatencyMs: 40, ...options });

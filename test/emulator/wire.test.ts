@@ -1,5 +1,6 @@
 import * as net from "node:net";
 import type { RunningEmulator } from "../../emulator";
+import { V1_COMMON_PARAMS } from "../../emulator/protocol/request";
 import {
   cvmClient,
   expectErrorEnvelope,
@@ -313,14 +314,7 @@ describe("fuzz", () => {
         const n = 1 + Math.floor(rand() * 8);
         for (let i = 0; i < n; i++) {
           const k = pick([
-            "Action",
-            "Version",
-            "Region",
-            "Timestamp",
-            "Nonce",
-            "SecretId",
-            "Signature",
-            "SignatureMethod",
+            ...V1_COMMON_PARAMS.slice(0, 8),
             "InstanceIds.0",
             "InstanceIds.99999",
             "Filters.0.Values.x",
