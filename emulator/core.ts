@@ -13,7 +13,7 @@ import { World, WorldError, type PersistedWorld } from "./model/world";
 import { loadStateFile, Persister } from "./persistence";
 import type { CredentialLookup, StoredCredential } from "./protocol/auth";
 import { IdentityError, IdentityStore } from "./model/identity";
-import { RateLimiter } from "./rateLimiter";
+import { ActionRateLimiter } from "./rateLimiter";
 import type {
   EmulatorOptions,
   Mutation,
@@ -58,7 +58,7 @@ export class EmulatorCore implements CredentialLookup {
   config: RuntimeConfig;
   readonly ops: OperationsEngine;
   readonly faults = new FaultEngine();
-  readonly rateLimiter: RateLimiter;
+  readonly rateLimiter: ActionRateLimiter;
   readonly calls = new CallLog();
   readonly log: (line: string) => void;
   identity: IdentityStore;
@@ -75,7 +75,7 @@ export class EmulatorCore implements CredentialLookup {
       () => sampleLatency(this.config.operationLatencyMs),
       () => this.changed(),
     );
-    this.rateLimiter = new RateLimiter(() => this.config.rateLimits);
+    this.rateLimiter = new ActionRateLimiter(() => this.config.rateLimits);
 
     let persisted: PersistedWorld | undefined;
     if (options.stateFile) {

@@ -91,22 +91,22 @@ export function defaultMessage(code: string): string {
  * `{"Response":{"Error":{"Code","Message"},"RequestId"}}`. Codes outside the
  * catalogue are allowed only for injected faults.
  */
-export class ApiError extends Error {
+export class ApiFault extends Error {
   readonly code: string;
   /** Instance ids the message names, if any. */
   readonly instanceIds?: string[];
 
   constructor(code: ErrorCode | string, message?: string, instanceIds?: string[]) {
     super(message ?? defaultMessage(code));
-    this.name = "ApiError";
+    this.name = "ApiFault";
     this.code = code;
     if (instanceIds) this.instanceIds = instanceIds;
   }
 }
 
 /** Shorthand that keeps the code typed. */
-export function apiError(code: ErrorCode, message?: string, instanceIds?: string[]): ApiError {
-  return new ApiError(code, message, instanceIds);
+export function apiFault(code: ErrorCode, message?: string, instanceIds?: string[]): ApiFault {
+  return new ApiFault(code, message, instanceIds);
 }
 
 /** "instances [ins-aaaa0001, ins-bbbb0002]" — the stable way messages name instances. */

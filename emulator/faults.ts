@@ -13,12 +13,12 @@
 // then removed. With `probability`, each matching call fires with that chance.
 
 import { randomInt } from "node:crypto";
-import { ApiError, defaultMessage, instancesPhrase } from "./errors";
+import { ApiFault, defaultMessage, instancesPhrase } from "./errors";
 import { isBindingAction } from "./model/operations";
 import type { Fault, FaultInfo } from "./types";
 
 export type FaultOutcome =
-  | { kind: "error"; error: ApiError; fault: string }
+  | { kind: "error"; error: ApiFault; fault: string }
   | { kind: "http"; status: number; fault: string }
   | { kind: "drop"; afterCommit: boolean; fault: string };
 
@@ -191,7 +191,7 @@ export class FaultEngine {
           if (INSTANCE_SCOPED.has(fault.code) && instanceIds.length)
             message = `${instancesPhrase(instanceIds)}: ${message}`;
         }
-        return { kind: "error", error: new ApiError(fault.code, message), fault: "error" };
+        return { kind: "error", error: new ApiFault(fault.code, message), fault: "error" };
       }
       case "http":
         return { kind: "http", status: fault.status, fault: "http" };
@@ -238,11 +238,11 @@ function transientOutcome(action: string, instanceIds: string[]): FaultOutcome {
   const ids = instancesPhrase(instanceIds);
   switch (pick) {
     case "limit":
-      return { kind: "error", error: new ApiError("RequestLimitExceeded"), fault: "transient" };
+      return { kind: "error", error: new ApiFault("RequestLimitExceeded"), fault: "transient" };
     case "busy":
       return {
         kind: "error",
-        error: new ApiError(
+        error: new ApiFault(
           "OperationDenied.InstanceOperationInProgress",
           `${ids} have an operation in progress, try again later`,
         ),
@@ -251,7 +251,7 @@ function transientOutcome(action: string, instanceIds: string[]): FaultOutcome {
     case "mutex":
       return {
         kind: "error",
-        error: new ApiError(
+        error: new ApiFault(
           "MutexOperation.TaskRunning",
           `an identical ${action} task is running for ${ids}`,
         ),

@@ -16,7 +16,7 @@ export function uniformRateLimits(requestsPerSecond: number): Record<string, num
 
 const WINDOW_MS = 1000;
 
-export class RateLimiter {
+export class ActionRateLimiter {
   private windows = new Map<string, number[]>();
   private admittedSincePrune = 0;
 

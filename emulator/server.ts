@@ -8,7 +8,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { findAction } from "./actions";
 import { handleControl } from "./controlPlane";
 import type { EmulatorCore } from "./core";
-import { ApiError, apiError, msg } from "./errors";
+import { ApiFault, apiFault, msg } from "./errors";
 import { authenticate } from "./protocol/auth";
 import { errorBody, newRequestId, send, successBody } from "./protocol/envelope";
 import { METADATA_ROLE_PREFIX, metadataReply } from "./protocol/metadata";
@@ -180,7 +180,7 @@ export class EmulatorHttpServer {
 
     try {
       if (read.tooLarge) {
-        throw apiError(
+        throw apiFault(
           "RequestSizeLimitExceeded",
           `The request body exceeds the limit of ${MAX_BODY_BYTES} bytes.`,
         );
@@ -194,23 +194,23 @@ export class EmulatorHttpServer {
       secretId = authenticate(apiReq, core, Date.now(), (l) => core.log(`auth: ${l}`)).secretId;
 
       const def = findAction(action);
-      if (!def) throw apiError("InvalidAction", `The action \`${action}\` does not exist.`);
+      if (!def) throw apiFault("InvalidAction", `The action \`${action}\` does not exist.`);
       if (apiReq.version === undefined || apiReq.version === "") {
-        throw apiError("MissingParameter", msg.missing(apiReq.style === "tc3" ? "X-TC-Version" : "Version"));
+        throw apiFault("MissingParameter", msg.missing(apiReq.style === "tc3" ? "X-TC-Version" : "Version"));
       }
       if (apiReq.version !== def.version) {
-        throw apiError(
+        throw apiFault(
           "NoSuchVersion",
           `The version \`${apiReq.version}\` of action \`${action}\` does not exist; use ${def.version}.`,
         );
       }
       if (!def.global && !apiReq.region)
-        throw apiError("MissingParameter", msg.missing(apiReq.style === "tc3" ? "X-TC-Region" : "Region"));
+        throw apiFault("MissingParameter", msg.missing(apiReq.style === "tc3" ? "X-TC-Region" : "Region"));
       if (!def.global && !core.world.region(apiReq.region!)) {
-        throw apiError("UnsupportedRegion", `The region \`${apiReq.region}\` is not supported.`);
+        throw apiFault("UnsupportedRegion", `The region \`${apiReq.region}\` is not supported.`);
       }
       if (!core.rateLimiter.admit(action, secretId)) {
-        throw apiError(
+        throw apiFault(
           "RequestLimitExceeded",
           `Your request frequency of ${action} is over the limit of ${core.rateLimiter.limitFor(action)} requests per second.`,
         );
@@ -251,7 +251,7 @@ export class EmulatorHttpServer {
       send(res, 200, successBody(fields, requestId), extra);
       finish(200);
     } catch (e) {
-      if (e instanceof ApiError) {
+      if (e instanceof ApiFault) {
         send(res, 200, errorBody(e.code, e.message, requestId), extra);
         finish(200, e.code, e.message);
         return;

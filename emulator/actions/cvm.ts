@@ -1,6 +1,6 @@
 // CVM actions: DescribeInstances, AssociateSecurityGroups, DisassociateSecurityGroups.
 
-import { apiError, securityGroupsPhrase } from "../errors";
+import { apiFault, securityGroupsPhrase } from "../errors";
 import { checkBindingRequest, checkInstanceIdShapes } from "../model/bindings";
 import { isSecurityGroupId } from "../model/ids";
 import { BINDING_ACTIONS, type BindingAction } from "../model/operations";
@@ -32,7 +32,7 @@ interface RawFilter {
 }
 
 function tooMany(name: string, n: number, max: number): never {
-  throw apiError(
+  throw apiFault(
     "InvalidParameterValue.LimitExceeded",
     `The number of \`${name}\` values (${n}) exceeds the limit of ${max}.`,
   );
@@ -101,7 +101,7 @@ const describeInstances: ActionDef = {
     const offset = (params.Offset as number | undefined) ?? 0;
     const limit = (params.Limit as number | undefined) ?? DEFAULT_LIMIT;
     if (ids && rawFilters) {
-      throw apiError(
+      throw apiFault(
         "InvalidParameterCombination",
         "The parameters `InstanceIds` and `Filters` cannot be specified at the same time.",
       );
@@ -115,13 +115,13 @@ const describeInstances: ActionDef = {
       if (rawFilters.length > MAX_FILTERS) tooMany("Filters", rawFilters.length, MAX_FILTERS);
       rawFilters.forEach((f, n) => {
         if (!Object.prototype.hasOwnProperty.call(INSTANCE_FILTERS, f.Name)) {
-          throw apiError(
+          throw apiFault(
             "InvalidFilter",
             `The filter \`${f.Name}\` is not supported; supported: ${Object.keys(INSTANCE_FILTERS).join(", ")}.`,
           );
         }
         if (f.Values.length > MAX_FILTER_VALUES) {
-          throw apiError(
+          throw apiFault(
             "InvalidFilterValue.LimitExceeded",
             `The filter \`Filters.${n}\` (${f.Name}) has ${f.Values.length} values; the limit is ${MAX_FILTER_VALUES}.`,
           );
@@ -130,7 +130,7 @@ const describeInstances: ActionDef = {
         if (f.Name === "security-group-id") {
           const bad = f.Values.filter((v) => !isSecurityGroupId(v));
           if (bad.length) {
-            throw apiError(
+            throw apiFault(
               "InvalidSgId.Malformed",
               `${securityGroupsPhrase(bad)} have a malformed id, expected sg- followed by 8 lowercase letters or digits`,
             );
@@ -139,11 +139,11 @@ const describeInstances: ActionDef = {
         filters.push({ name: f.Name, values: f.Values });
       });
     }
-    if (offset < 0) throw apiError("InvalidParameterValue", "The parameter `Offset` must be >= 0.");
+    if (offset < 0) throw apiFault("InvalidParameterValue", "The parameter `Offset` must be >= 0.");
     if (limit < 1)
-      throw apiError("InvalidParameterValue", "The parameter `Limit` must be between 1 and 100.");
+      throw apiFault("InvalidParameterValue", "The parameter `Limit` must be between 1 and 100.");
     if (limit > MAX_LIMIT) {
-      throw apiError(
+      throw apiFault(
         "InvalidParameterValue.LimitExceeded",
         `The parameter \`Limit\` (${limit}) exceeds the maximum of ${MAX_LIMIT}.`,
       );
@@ -170,7 +170,7 @@ function bindingAction(name: BindingAction): ActionDef {
       const sgIds = params.SecurityGroupIds as string[];
       const rawIds = params.InstanceIds as string[];
       if (sgIds.length !== 1) {
-        throw apiError(
+        throw apiFault(
           "InvalidParameterValue.LimitExceeded",
           `Exactly one security group must be given in \`SecurityGroupIds\` (got ${sgIds.length}).`,
         );

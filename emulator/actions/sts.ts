@@ -1,6 +1,6 @@
 // STS actions (version 2018-08-13, not regional): AssumeRole and GetCallerIdentity.
 
-import { apiError } from "../errors";
+import { apiFault } from "../errors";
 import { S } from "../protocol/params";
 import type { ActionDef } from "./types";
 
@@ -23,7 +23,7 @@ const assumeRole: ActionDef = {
   }),
   handler(params, ctx) {
     if (params.SerialNumber !== undefined || params.TokenCode !== undefined) {
-      throw apiError("UnsupportedOperation", "MFA for AssumeRole is not emulated.");
+      throw apiFault("UnsupportedOperation", "MFA for AssumeRole is not emulated.");
     }
     const c = ctx.identity.assumeRole(
       ctx.callerSecretId,

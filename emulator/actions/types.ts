@@ -30,6 +30,6 @@ export interface ActionDef {
   /** STS is not regional: any region (or none) is accepted. */
   global?: boolean;
   schema: ObjectSchema;
-  /** Returns the Response fields (RequestId is added by the envelope). Throws ApiError. */
+  /** Returns the Response fields (RequestId is added by the envelope). Throws ApiFault. */
   handler(params: Record<string, unknown>, ctx: ActionContext): Record<string, unknown>;
 }

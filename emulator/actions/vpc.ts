@@ -1,6 +1,6 @@
 // VPC action: DescribeSecurityGroups (version 2017-03-12; Offset/Limit are strings).
 
-import { apiError, securityGroupsPhrase } from "../errors";
+import { apiFault, securityGroupsPhrase } from "../errors";
 import { isSecurityGroupId } from "../model/ids";
 import { querySecurityGroups, SECURITY_GROUP_FILTERS, type FilterSpec } from "../model/queries";
 import type { SecurityGroupData } from "../model/world";
@@ -24,7 +24,7 @@ function renderSecurityGroup(sg: SecurityGroupData): Record<string, unknown> {
 function parseNonNegative(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   if (!/^\d{1,9}$/.test(v)) {
-    throw apiError(
+    throw apiFault(
       "InvalidParameterValue.Malformed",
       `The parameter \`${name}\` must be a non-negative integer string.`,
     );
@@ -46,21 +46,21 @@ const describeSecurityGroups: ActionDef = {
     const ids = params.SecurityGroupIds as string[] | undefined;
     const rawFilters = params.Filters as { Name: string; Values: string[] }[] | undefined;
     if (ids && rawFilters) {
-      throw apiError(
+      throw apiFault(
         "InvalidParameter.Coexist",
         "The parameters `SecurityGroupIds` and `Filters` cannot be specified at the same time.",
       );
     }
     if (ids) {
       if (ids.length > 100) {
-        throw apiError(
+        throw apiFault(
           "InvalidParameterValue.LimitExceeded",
           `The number of \`SecurityGroupIds\` values (${ids.length}) exceeds the limit of 100.`,
         );
       }
       const bad = ids.filter((id) => !isSecurityGroupId(id));
       if (bad.length) {
-        throw apiError(
+        throw apiFault(
           "InvalidParameterValue.Malformed",
           `${securityGroupsPhrase(bad)} have a malformed id, expected sg- followed by 8 lowercase letters or digits`,
         );
@@ -69,13 +69,13 @@ const describeSecurityGroups: ActionDef = {
     const filters: FilterSpec[] = [];
     for (const f of rawFilters ?? []) {
       if (!Object.prototype.hasOwnProperty.call(SECURITY_GROUP_FILTERS, f.Name)) {
-        throw apiError(
+        throw apiFault(
           "InvalidParameter.FilterInvalidKey",
           `The filter \`${f.Name}\` is not supported; supported: ${Object.keys(SECURITY_GROUP_FILTERS).join(", ")}.`,
         );
       }
       if (f.Values.length > 5) {
-        throw apiError(
+        throw apiFault(
           "InvalidParameterValue.LimitExceeded",
           `The filter \`${f.Name}\` has ${f.Values.length} values; the limit is 5.`,
         );
@@ -83,7 +83,7 @@ const describeSecurityGroups: ActionDef = {
       filters.push({ name: f.Name, values: f.Values });
     }
     if (filters.length > 10) {
-      throw apiError(
+      throw apiFault(
         "InvalidParameterValue.LimitExceeded",
         `The number of \`Filters\` (${filters.length}) exceeds the limit of 10.`,
       );
@@ -91,7 +91,7 @@ const describeSecurityGroups: ActionDef = {
     const offset = parseNonNegative("Offset", params.Offset as string | undefined, 0);
     const limit = parseNonNegative("Limit", params.Limit as string | undefined, 20);
     if (limit < 1 || limit > 100) {
-      throw apiError(
+      throw apiFault(
         "InvalidParameterValue.Range",
         `The parameter \`Limit\` (${limit}) must be between 1 and 100.`,
       );

@@ -2,7 +2,7 @@
 // is all-or-nothing: the first failing check rejects the whole request and its
 // message names every offending instance (see errors.ts for the formats).
 
-import { apiError, instancesPhrase, securityGroupsPhrase } from "../errors";
+import { apiFault, instancesPhrase, securityGroupsPhrase } from "../errors";
 import { classifyInstanceId, isSecurityGroupId } from "./ids";
 import type { BindingAction, OperationsEngine } from "./operations";
 import { ISOLATING_LIKE_STATES, PENDING_LIKE_STATES, type World } from "./world";
@@ -23,7 +23,7 @@ export interface BindingRequest {
 }
 
 /**
- * Throws the ApiError the real API would return for this request, or returns
+ * Throws the ApiFault the real API would return for this request, or returns
  * when it may proceed. Checks, in order:
  *  1. SG id shape (InvalidSgId.Malformed)
  *  2. instance id shapes (InvalidInstanceId.Malformed, then InvalidParameterValue.InstanceIdMalformed)
@@ -40,7 +40,7 @@ export interface BindingRequest {
 export function checkInstanceIdShapes(ids: string[]): void {
   const malformed = ids.filter((id) => classifyInstanceId(id) === "malformed");
   if (malformed.length) {
-    throw apiError(
+    throw apiFault(
       "InvalidInstanceId.Malformed",
       `${instancesPhrase(malformed)} have a malformed id, expected ins- followed by 8 lowercase letters or digits`,
       malformed,
@@ -48,7 +48,7 @@ export function checkInstanceIdShapes(ids: string[]): void {
   }
   const foreign = ids.filter((id) => classifyInstanceId(id) === "foreign");
   if (foreign.length) {
-    throw apiError(
+    throw apiFault(
       "InvalidParameterValue.InstanceIdMalformed",
       `${instancesPhrase(foreign)} are not instance ids, expected ins- followed by 8 lowercase letters or digits`,
       foreign,
@@ -66,7 +66,7 @@ export function checkBindingRequest(
   const associate = action === "AssociateSecurityGroups";
 
   if (!isSecurityGroupId(sg)) {
-    throw apiError(
+    throw apiFault(
       "InvalidSgId.Malformed",
       `${securityGroupsPhrase([sg])} have a malformed id, expected sg- followed by 8 lowercase letters or digits`,
     );
@@ -74,16 +74,16 @@ export function checkBindingRequest(
   checkInstanceIdShapes(instanceIds);
 
   const region = world.region(req.region);
-  if (!region) throw apiError("UnsupportedRegion", `The region \`${req.region}\` is not supported.`);
+  if (!region) throw apiFault("UnsupportedRegion", `The region \`${req.region}\` is not supported.`);
   if (!region.securityGroups.has(sg)) {
-    throw apiError(
+    throw apiFault(
       "InvalidSecurityGroupId.NotFound",
       `${securityGroupsPhrase([sg])} not found in region ${req.region}`,
     );
   }
   const missing = instanceIds.filter((id) => !region.instances.has(id));
   if (missing.length) {
-    throw apiError(
+    throw apiFault(
       "InvalidInstanceId.NotFound",
       `${instancesPhrase(missing)} not found in region ${req.region}`,
       missing,
@@ -93,7 +93,7 @@ export function checkBindingRequest(
 
   const identical = ops.findIdentical(action, req.region, sg, instanceIds);
   if (identical) {
-    throw apiError(
+    throw apiFault(
       "MutexOperation.TaskRunning",
       `an identical ${action} task is running for ${securityGroupsPhrase([sg])} and ${instancesPhrase(instanceIds)} (request ${identical.requestId})`,
       [...instanceIds],
@@ -101,7 +101,7 @@ export function checkBindingRequest(
   }
   const busy = instances.filter((i) => i.latestOperationState === "OPERATING").map((i) => i.id);
   if (busy.length) {
-    throw apiError(
+    throw apiFault(
       "OperationDenied.InstanceOperationInProgress",
       `${instancesPhrase(busy)} have an operation in progress, try again later`,
       busy,
@@ -113,7 +113,7 @@ export function checkBindingRequest(
   if (associate) {
     if (pending.length) {
       const ids = pending.map((i) => i.id);
-      throw apiError(
+      throw apiFault(
         "UnsupportedOperation.InstanceStatePending",
         `${instancesPhrase(ids)} are in state ${[...new Set(pending.map((i) => i.state))].join("/")}, the operation is not supported`,
         ids,
@@ -121,7 +121,7 @@ export function checkBindingRequest(
     }
     if (isolating.length) {
       const ids = isolating.map((i) => i.id);
-      throw apiError(
+      throw apiFault(
         "UnsupportedOperation.InstanceStateIsolating",
         `${instancesPhrase(ids)} are in state ${[...new Set(isolating.map((i) => i.state))].join("/")}, the operation is not supported`,
         ids,
@@ -132,7 +132,7 @@ export function checkBindingRequest(
     if (blocked.length) {
       const ids = instances.filter((i) => blocked.includes(i)).map((i) => i.id);
       const states = [...new Set(blocked.map((i) => i.state))].join("/");
-      throw apiError(
+      throw apiFault(
         "UnsupportedOperation",
         `${instancesPhrase(ids)} are in state ${states}, the operation is not supported`,
         ids,
@@ -143,7 +143,7 @@ export function checkBindingRequest(
   if (associate) {
     const already = instances.filter((i) => i.securityGroupIds.includes(sg)).map((i) => i.id);
     if (already.length && rules.associateAlreadyBound === "error") {
-      throw apiError(
+      throw apiFault(
         "FailedOperation.SecurityGroupActionFailed",
         `${securityGroupsPhrase([sg])} already associated with ${instancesPhrase(already)}`,
         already,
@@ -154,7 +154,7 @@ export function checkBindingRequest(
       .filter((i) => i.securityGroupIds.length + 1 > rules.maxSecurityGroupsPerInstance)
       .map((i) => i.id);
     if (full.length) {
-      throw apiError(
+      throw apiFault(
         "LimitExceeded.AssociateUSGLimitExceeded",
         `${instancesPhrase(full)} would exceed the limit of ${rules.maxSecurityGroupsPerInstance} security groups per instance`,
         full,
@@ -163,7 +163,7 @@ export function checkBindingRequest(
     const bound =
       region.instancesHolding(sg).length + ops.pendingCount(req.region, sg, "AssociateSecurityGroups");
     if (bound + adding.length > rules.maxInstancesPerSecurityGroup) {
-      throw apiError(
+      throw apiFault(
         "LimitExceeded.CvmsVifsPerSecGroupLimitExceeded",
         `${securityGroupsPhrase([sg])} would exceed the limit of ${rules.maxInstancesPerSecurityGroup} instances per security group (${bound} bound, ${adding.length} requested)`,
       );
@@ -171,7 +171,7 @@ export function checkBindingRequest(
   } else {
     const notBound = instances.filter((i) => !i.securityGroupIds.includes(sg)).map((i) => i.id);
     if (notBound.length && rules.disassociateNotBound === "error") {
-      throw apiError(
+      throw apiFault(
         "FailedOperation.SecurityGroupActionFailed",
         `${securityGroupsPhrase([sg])} not associated with ${instancesPhrase(notBound)}`,
         notBound,

@@ -4,7 +4,7 @@
 // and tokens live only here and are never persisted.
 
 import { randomBytes } from "node:crypto";
-import { apiError } from "../errors";
+import { apiFault } from "../errors";
 
 /** The account a seed credential belongs to when the seed names none. */
 export const DEFAULT_ACCOUNT_ID = "100000000001";
@@ -144,7 +144,7 @@ export class IdentityStore {
   /** GetCallerIdentity of an authenticated key. */
   callerOf(secretId: string): Principal {
     const key = this.keys.get(secretId);
-    if (!key) throw apiError("AuthFailure.SecretIdNotFound");
+    if (!key) throw apiFault("AuthFailure.SecretIdNotFound");
     return { ...key.principal };
   }
 
@@ -156,23 +156,23 @@ export class IdentityStore {
     lifetimeOverrideS?: number | null,
   ): TemporaryCredentials {
     if (!SESSION_NAME_RE.test(req.sessionName)) {
-      throw apiError(
+      throw apiFault(
         "InvalidParameter.ParamError",
         "RoleSessionName must be 2-128 characters of letters, digits and +=,.@-_.",
       );
     }
     const duration = req.durationSeconds ?? DEFAULT_SESSION_SECONDS;
     if (duration < 1 || duration > MAX_SESSION_SECONDS) {
-      throw apiError(
+      throw apiFault(
         "InvalidParameter.OverTimeError",
         `DurationSeconds must be between 1 and ${MAX_SESSION_SECONDS}, got ${duration}.`,
       );
     }
     if (req.policy !== undefined) checkPolicy(req.policy);
     const role = this.roles.get(req.roleArn);
-    if (!role) throw apiError("ResourceNotFound.RoleNotExist", `The role \`${req.roleArn}\` does not exist.`);
+    if (!role) throw apiFault("ResourceNotFound.RoleNotExist", `The role \`${req.roleArn}\` does not exist.`);
     if (role.externalId !== undefined && req.externalId !== role.externalId) {
-      throw apiError("UnauthorizedOperation", "The ExternalId does not match the role's trust policy.");
+      throw apiFault("UnauthorizedOperation", "The ExternalId does not match the role's trust policy.");
     }
     this.callerOf(callerSecretId);
     return this.issue(role, req.sessionName, nowMs, lifetimeOverrideS ?? duration);
@@ -219,9 +219,9 @@ function checkPolicy(encoded: string): void {
   try {
     policy = JSON.parse(decodeURIComponent(encoded.replace(/\+/g, "%20")));
   } catch {
-    throw apiError("InvalidParameter.StrategyFormatError", "Policy must be a URL-encoded JSON CAM policy.");
+    throw apiFault("InvalidParameter.StrategyFormatError", "Policy must be a URL-encoded JSON CAM policy.");
   }
   if (!policy || typeof policy !== "object" || Array.isArray(policy)) {
-    throw apiError("InvalidParameter.StrategyFormatError", "Policy must be a URL-encoded JSON CAM policy.");
+    throw apiFault("InvalidParameter.StrategyFormatError", "Policy must be a URL-encoded JSON CAM policy.");
   }
 }

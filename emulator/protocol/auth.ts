@@ -10,7 +10,7 @@
 //      or the (temporary) credential has expired                     -> AuthFailure.TokenFailure
 // Error messages never contain secret keys or tokens.
 
-import { apiError, msg } from "../errors";
+import { apiFault, msg } from "../errors";
 import { header, type ApiRequest } from "./request";
 import {
   parseTc3Authorization,
@@ -46,13 +46,13 @@ export interface AuthResult {
 export type AuthDebug = (line: string) => void;
 
 function checkTimestamp(value: string | undefined, name: string, nowMs: number): number {
-  if (value === undefined || value === "") throw apiError("MissingParameter", msg.missing(name));
+  if (value === undefined || value === "") throw apiFault("MissingParameter", msg.missing(name));
   if (!/^\d{1,12}$/.test(value)) {
-    throw apiError("InvalidParameter", `The parameter \`${name}\` must be a unix timestamp in seconds.`);
+    throw apiFault("InvalidParameter", `The parameter \`${name}\` must be a unix timestamp in seconds.`);
   }
   const ts = Number(value);
   if (Math.abs(nowMs / 1000 - ts) > MAX_CLOCK_SKEW_S) {
-    throw apiError(
+    throw apiFault(
       "AuthFailure.SignatureExpire",
       `Signature expired: timestamp ${ts} is more than ${MAX_CLOCK_SKEW_S} seconds away from the server time ${Math.floor(nowMs / 1000)}.`,
     );
@@ -64,18 +64,18 @@ function lookup(creds: CredentialLookup, secretId: string): StoredCredential {
   const cred = creds.get(secretId);
   if (cred) return cred;
   if (!SECRET_ID_SHAPE.test(secretId)) {
-    throw apiError("AuthFailure.InvalidSecretId", "The SecretId is not a valid cloud API key id.");
+    throw apiFault("AuthFailure.InvalidSecretId", "The SecretId is not a valid cloud API key id.");
   }
-  throw apiError("AuthFailure.SecretIdNotFound", `The SecretId \`${secretId}\` is not found.`);
+  throw apiFault("AuthFailure.SecretIdNotFound", `The SecretId \`${secretId}\` is not found.`);
 }
 
 function checkToken(cred: StoredCredential, token: string | undefined, nowMs: number): void {
   if (cred.token === undefined) return; // a permanent key ignores any token sent
   if (cred.expiresAtMs !== undefined && nowMs >= cred.expiresAtMs) {
-    throw apiError("AuthFailure.TokenFailure", "The temporary credential has expired.");
+    throw apiFault("AuthFailure.TokenFailure", "The temporary credential has expired.");
   }
   if (token === undefined || token === "" || !safeEqual(token, cred.token)) {
-    throw apiError(
+    throw apiFault(
       "AuthFailure.TokenFailure",
       "The token is missing or does not match the temporary credential.",
     );
@@ -109,22 +109,22 @@ function authenticateTc3(
   debug?: AuthDebug,
 ): AuthResult {
   if (req.authorization === undefined || req.authorization.trim() === "") {
-    throw apiError("MissingParameter", msg.missing("Authorization"));
+    throw apiFault("MissingParameter", msg.missing("Authorization"));
   }
   const auth = parseTc3Authorization(req.authorization);
   if (!auth) {
-    throw apiError(
+    throw apiFault(
       "AuthFailure.SignatureFailure",
       "The Authorization header is malformed; expected `TC3-HMAC-SHA256 Credential=<SecretId>/<date>/<service>/tc3_request, SignedHeaders=<names>, Signature=<hex>`.",
     );
   }
   if (!auth.signedHeaders.includes("content-type") || !auth.signedHeaders.includes("host")) {
-    throw apiError("AuthFailure.SignatureFailure", "SignedHeaders must include content-type and host.");
+    throw apiFault("AuthFailure.SignatureFailure", "SignedHeaders must include content-type and host.");
   }
   const ts = checkTimestamp(req.timestamp, "X-TC-Timestamp", nowMs);
   const cred = lookup(creds, auth.secretId);
   if (auth.date !== tc3Date(ts)) {
-    throw apiError(
+    throw apiFault(
       "AuthFailure.SignatureFailure",
       `The credential scope date ${auth.date} does not match the date of X-TC-Timestamp (${tc3Date(ts)}).`,
     );
@@ -134,7 +134,7 @@ function authenticateTc3(
   for (const name of auth.signedHeaders) {
     const v = header(req.headers, name);
     if (v === undefined)
-      throw apiError("AuthFailure.SignatureFailure", `The signed header \`${name}\` is missing.`);
+      throw apiFault("AuthFailure.SignatureFailure", `The signed header \`${name}\` is missing.`);
     const variants = name === "host" ? hostCandidates(v) : [v];
     values.push([name, variants]);
   }
@@ -176,7 +176,7 @@ function authenticateTc3(
     `TC3 signature mismatch for ${auth.secretId}; expected canonical request (as received):\n` +
       (firstCanonical ?? "").replace(/^x-tc-token:.*$/m, "x-tc-token:***"),
   );
-  throw apiError("AuthFailure.SignatureFailure");
+  throw apiFault("AuthFailure.SignatureFailure");
 }
 
 function authenticateV1(
@@ -186,14 +186,14 @@ function authenticateV1(
   debug?: AuthDebug,
 ): AuthResult {
   if (req.secretId === undefined || req.secretId === "")
-    throw apiError("MissingParameter", msg.missing("SecretId"));
+    throw apiFault("MissingParameter", msg.missing("SecretId"));
   if (req.v1Signature === undefined || req.v1Signature === "") {
-    throw apiError("MissingParameter", msg.missing("Signature"));
+    throw apiFault("MissingParameter", msg.missing("Signature"));
   }
   checkTimestamp(req.timestamp, "Timestamp", nowMs);
-  if (req.nonce === undefined || req.nonce === "") throw apiError("MissingParameter", msg.missing("Nonce"));
+  if (req.nonce === undefined || req.nonce === "") throw apiFault("MissingParameter", msg.missing("Nonce"));
   if (!/^\d{1,19}$/.test(req.nonce))
-    throw apiError("InvalidParameter", "The parameter `Nonce` must be a positive integer.");
+    throw apiFault("InvalidParameter", "The parameter `Nonce` must be a positive integer.");
   const cred = lookup(creds, req.secretId);
   const method = req.signatureMethod as V1SignatureMethod;
   let first: string | undefined;
@@ -208,5 +208,5 @@ function authenticateV1(
   debug?.(
     `${method} signature mismatch for ${req.secretId}; string to sign: ${(first ?? "").replace(/([?&]Token=)[^&]*/, "$1***")}`,
   );
-  throw apiError("AuthFailure.SignatureFailure");
+  throw apiFault("AuthFailure.SignatureFailure");
 }

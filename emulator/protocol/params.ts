@@ -8,7 +8,7 @@
 //   bad form key (empty segment, index > 9999,
 //   gaps in indices, `X=..` mixed with `X.0=..`)   -> InvalidParameter
 
-import { apiError, msg } from "../errors";
+import { apiFault, msg } from "../errors";
 import type { ParamInput } from "./request";
 
 export type Schema =
@@ -57,45 +57,45 @@ function typeName(s: Schema): string {
 
 function validate(schema: Schema, value: unknown, path: string, mode: Mode, depth: number): unknown {
   if (depth > MAX_DEPTH)
-    throw apiError("InvalidParameter", `The parameter \`${path}\` is nested too deeply.`);
+    throw apiFault("InvalidParameter", `The parameter \`${path}\` is nested too deeply.`);
   switch (schema.type) {
     case "string":
-      if (typeof value !== "string") throw apiError("InvalidParameter", msg.type(path, "String"));
+      if (typeof value !== "string") throw apiFault("InvalidParameter", msg.type(path, "String"));
       return value;
     case "integer":
       if (mode === "json") {
         if (typeof value !== "number" || !Number.isSafeInteger(value)) {
-          throw apiError("InvalidParameter", msg.type(path, "Integer"));
+          throw apiFault("InvalidParameter", msg.type(path, "Integer"));
         }
         return value;
       }
       if (typeof value !== "string" || !/^-?\d{1,15}$/.test(value)) {
-        throw apiError("InvalidParameter", msg.type(path, "Integer"));
+        throw apiFault("InvalidParameter", msg.type(path, "Integer"));
       }
       return Number(value);
     case "array": {
-      if (!Array.isArray(value)) throw apiError("InvalidParameter", msg.type(path, "Array"));
+      if (!Array.isArray(value)) throw apiFault("InvalidParameter", msg.type(path, "Array"));
       return value.map((v, i) => {
         if (v === null || v === undefined)
-          throw apiError("InvalidParameter", msg.type(`${path}.${i}`, typeName(schema.items)));
+          throw apiFault("InvalidParameter", msg.type(`${path}.${i}`, typeName(schema.items)));
         return validate(schema.items, v, `${path}.${i}`, mode, depth + 1);
       });
     }
     case "object": {
       if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        throw apiError("InvalidParameter", msg.type(path || "(body)", "Object"));
+        throw apiFault("InvalidParameter", msg.type(path || "(body)", "Object"));
       }
       const obj = value as Record<string, unknown>;
       const prefix = path ? path + "." : "";
       for (const k of Object.keys(obj)) {
-        if (!hasOwn(schema.fields, k)) throw apiError("UnknownParameter", msg.unknown(prefix + k));
+        if (!hasOwn(schema.fields, k)) throw apiFault("UnknownParameter", msg.unknown(prefix + k));
       }
       const out: Record<string, unknown> = {};
       for (const [k, field] of Object.entries(schema.fields)) {
         const v = hasOwn(obj, k) ? obj[k] : undefined;
         const absent = v === undefined || v === null || (Array.isArray(v) && v.length === 0);
         if (absent) {
-          if (field.required) throw apiError("MissingParameter", msg.missing(prefix + k));
+          if (field.required) throw apiFault("MissingParameter", msg.missing(prefix + k));
           continue;
         }
         out[k] = validate(field.schema, v, prefix + k, mode, depth + 1);
@@ -121,7 +121,7 @@ function buildTree(pairs: [string, string][]): Branch {
   for (const [key, value] of pairs) {
     const segs = key.split(".");
     if (segs.some((s) => s === "") || segs.length > MAX_DEPTH) {
-      throw apiError("InvalidParameter", `The parameter name \`${key}\` is malformed.`);
+      throw apiFault("InvalidParameter", `The parameter name \`${key}\` is malformed.`);
     }
     let node: Branch = root;
     segs.forEach((seg, i) => {
@@ -129,12 +129,12 @@ function buildTree(pairs: [string, string][]): Branch {
       const existing = node.children.get(seg);
       if (last) {
         if (existing)
-          throw apiError("InvalidParameter", `The parameter \`${key}\` conflicts with another parameter.`);
+          throw apiFault("InvalidParameter", `The parameter \`${key}\` conflicts with another parameter.`);
         node.children.set(seg, { leaf: value });
         return;
       }
       if (existing && !isBranch(existing)) {
-        throw apiError(
+        throw apiFault(
           "InvalidParameter",
           `The parameter \`${key}\` conflicts with \`${segs.slice(0, i + 1).join(".")}\`.`,
         );
@@ -154,10 +154,10 @@ function treeToValue(node: Node, path: string): unknown {
   if (numeric) {
     const idx = keys.map(Number).sort((a, b) => a - b);
     if (idx[idx.length - 1] > MAX_INDEX) {
-      throw apiError("InvalidParameter", `The index of \`${path}.N\` must not exceed ${MAX_INDEX}.`);
+      throw apiFault("InvalidParameter", `The index of \`${path}.N\` must not exceed ${MAX_INDEX}.`);
     }
     if (idx.some((n, i) => n !== i)) {
-      throw apiError("InvalidParameter", `The indices of \`${path}.N\` must be contiguous and start at 0.`);
+      throw apiFault("InvalidParameter", `The indices of \`${path}.N\` must be contiguous and start at 0.`);
     }
     return idx.map((i) => treeToValue(node.children.get(String(i))!, `${path}.${i}`));
   }

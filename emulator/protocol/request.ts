@@ -4,7 +4,7 @@
 // Pure: no sockets, no state.
 
 import type { IncomingHttpHeaders } from "node:http";
-import { apiError, msg } from "../errors";
+import { apiFault, msg } from "../errors";
 
 export interface RawHttpRequest {
   method: string;
@@ -82,13 +82,13 @@ function assertNoDuplicates(pairs: [string, string][]): void {
   const seen = new Set<string>();
   for (const [k] of pairs) {
     if (seen.has(k))
-      throw apiError("InvalidParameter", `The parameter \`${k}\` is specified more than once.`);
+      throw apiFault("InvalidParameter", `The parameter \`${k}\` is specified more than once.`);
     seen.add(k);
   }
 }
 
 function unsupportedContentType(media: string): never {
-  throw apiError(
+  throw apiFault(
     "InvalidParameter",
     `The Content-Type \`${media || "(none)"}\` is not supported; use application/json or application/x-www-form-urlencoded.`,
   );
@@ -101,10 +101,10 @@ function parseJsonBody(body: Buffer): unknown {
   try {
     value = JSON.parse(text);
   } catch {
-    throw apiError("InvalidParameter", "The request body is not valid JSON.");
+    throw apiFault("InvalidParameter", "The request body is not valid JSON.");
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw apiError("InvalidParameter", "The request body must be a JSON object.");
+    throw apiFault("InvalidParameter", "The request body must be a JSON object.");
   }
   return value;
 }
@@ -138,11 +138,11 @@ export function peekRequest(raw: RawHttpRequest): { action: string; region: stri
   }
 }
 
-/** Parses the request; throws ApiError for what the gateway would reject. */
+/** Parses the request; throws ApiFault for what the gateway would reject. */
 export function parseRequest(raw: RawHttpRequest): ApiRequest {
   const method = raw.method.toUpperCase();
   if (method !== "GET" && method !== "POST") {
-    throw apiError(
+    throw apiFault(
       "UnsupportedProtocol",
       `The HTTP method \`${raw.method}\` is not supported; use GET or POST.`,
     );
@@ -177,7 +177,7 @@ export function parseRequest(raw: RawHttpRequest): ApiRequest {
       unsupportedContentType(media);
     }
     const action = xAction ?? "";
-    if (action === "") throw apiError("MissingParameter", msg.missing("X-TC-Action"));
+    if (action === "") throw apiFault("MissingParameter", msg.missing("X-TC-Action"));
     return {
       style: "tc3",
       signatureMethod: "TC3-HMAC-SHA256",
@@ -201,7 +201,7 @@ export function parseRequest(raw: RawHttpRequest): ApiRequest {
   } else if (media === "application/json") {
     // A JSON body without X-TC-* headers: the action is unknown.
     parseJsonBody(raw.body);
-    throw apiError("MissingParameter", msg.missing("X-TC-Action"));
+    throw apiFault("MissingParameter", msg.missing("X-TC-Action"));
   } else {
     unsupportedContentType(media);
   }
@@ -213,10 +213,10 @@ export function parseRequest(raw: RawHttpRequest): ApiRequest {
     else actionPairs.push([k, v]);
   }
   const action = common.get("Action") ?? "";
-  if (action === "") throw apiError("MissingParameter", msg.missing("Action"));
+  if (action === "") throw apiFault("MissingParameter", msg.missing("Action"));
   const sm = common.get("SignatureMethod") ?? "HmacSHA1";
   if (sm !== "HmacSHA1" && sm !== "HmacSHA256") {
-    throw apiError(
+    throw apiFault(
       "InvalidParameterValue",
       "The parameter `SignatureMethod` must be HmacSHA1 or HmacSHA256.",
     );
