@@ -2,29 +2,21 @@
  * The provider object that Pulumi serializes into the stack state.
  *
  * Pulumi stores the text of the dynamic provider with every resource and runs
- * the stored text for `read` (refresh) and `delete` (destroy). If that text
- * held the real implementation, a fix in a new version of this package would
- * never reach existing stacks. So the stored text only ever leads here, and
- * the methods below load the implementation at call time from the package
- * installed next to the Pulumi program.
+ * the stored text for `read` (refresh) and `delete` (destroy). So that a fix in
+ * a new version of this package reaches existing stacks, the stored text only
+ * leads here, and the methods below load the implementation at call time from
+ * the package installed next to the Pulumi program.
  *
- * Why this module's exports ARE the provider object: Pulumi's serializer
- * stores a module loaded from node_modules as `require("<its public path>")`
- * instead of its code. Installed normally, each resource's stored text is
- * therefore under 300 characters that require
- * `pulumi-tencentcloud-sg-attachment/provider` (a public export that must
- * never move). Where the package is not under node_modules (this repository's
- * own demo, a symlinked `file:` dependency), the serializer copies these
- * functions by value instead, so they must stay self-contained: they capture
- * only `M` and `L`, and never a value such as a credential, which would be
- * written to the state.
- *
- * Size matters: the text is stored twice per resource (inputs and outputs)
- * and the file backend rewrites the whole checkpoint after every step. The
- * by-value text made each resource 8.4 KB of checkpoint when commented,
- * 6.6 KB when terse; the require form leaves only Pulumi's own fields. Hence
- * also the one-letter names and no comments inside function bodies,
- * which the by-value copy would carry verbatim.
+ * This module's exports ARE the provider object: Pulumi's serializer stores a
+ * module loaded from node_modules as `require("<its public path>")` instead of
+ * its code, here `pulumi-tencentcloud-sg-attachment/provider` (a public export
+ * that must never move). Where the package is not under node_modules (this
+ * repository's own demo, a symlinked `file:` dependency), the serializer copies
+ * these functions by value instead, so they must stay self-contained: they
+ * capture only `M` and `L`, and never a value such as a credential, which would
+ * be written to the state. The copy is stored twice per resource, hence the
+ * one-letter names and no comments inside function bodies (sizes: docs/design.md,
+ * "Architecture").
  */
 import type * as pulumi from "@pulumi/pulumi";
 
