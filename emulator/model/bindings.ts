@@ -36,23 +36,22 @@ export interface BindingRequest {
  *  9. per-instance SG limit (LimitExceeded.AssociateUSGLimitExceeded)
  * 10. per-SG instance quota (LimitExceeded.CvmsVifsPerSecGroupLimitExceeded)
  */
+const ID_SHAPE_FAULTS = [
+  { shape: "malformed", code: "InvalidInstanceId.Malformed", problem: "have a malformed id" },
+  { shape: "foreign", code: "InvalidParameterValue.InstanceIdMalformed", problem: "are not instance ids" },
+] as const;
+
 /** Malformed `ins-` ids and ids that are not instance ids at all get different codes, as in the real API. */
 export function checkInstanceIdShapes(ids: string[]): void {
-  const malformed = ids.filter((id) => classifyInstanceId(id) === "malformed");
-  if (malformed.length) {
-    throw apiFault(
-      "InvalidInstanceId.Malformed",
-      `${instancesPhrase(malformed)} have a malformed id, expected ins- followed by 8 lowercase letters or digits`,
-      malformed,
-    );
-  }
-  const foreign = ids.filter((id) => classifyInstanceId(id) === "foreign");
-  if (foreign.length) {
-    throw apiFault(
-      "InvalidParameterValue.InstanceIdMalformed",
-      `${instancesPhrase(foreign)} are not instance ids, expected ins- followed by 8 lowercase letters or digits`,
-      foreign,
-    );
+  for (const { shape, code, problem } of ID_SHAPE_FAULTS) {
+    const offending = ids.filter((id) => classifyInstanceId(id) === shape);
+    if (offending.length) {
+      throw apiFault(
+        code,
+        `${instancesPhrase(offending)} ${problem}, expected ins- followed by 8 lowercase letters or digits`,
+        offending,
+      );
+    }
   }
 }
 

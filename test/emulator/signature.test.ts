@@ -23,6 +23,24 @@ import {
 
 const SdkSign = require("tencentcloud-sdk-nodejs-common/tencentcloud/common/sign").default;
 
+/** The TC3 signature of a JSON POST to 127.0.0.1 with the main key. */
+function signLocalJsonPost(payload: string, ts: number, more: { service?: string; date?: string } = {}) {
+  return signTc3({
+    method: "POST",
+    path: "/",
+    query: "",
+    headers: [
+      ["content-type", "application/json"],
+      ["host", "127.0.0.1"],
+    ],
+    payload,
+    timestamp: ts,
+    service: "cvm",
+    secretKey: MAIN.secretKey,
+    ...more,
+  });
+}
+
 describe("signing code (unit)", () => {
   // The official worked example of the TC3-HMAC-SHA256 documentation.
   const body = '{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}';
@@ -87,19 +105,7 @@ describe("signing code (unit)", () => {
       multipart: false,
       headers: { "Content-Type": "application/json" },
     });
-    const ours = signTc3({
-      method: "POST",
-      path: "/",
-      query: "",
-      headers: [
-        ["content-type", "application/json"],
-        ["host", "127.0.0.1"],
-      ],
-      payload: JSON.stringify(payload),
-      timestamp: ts,
-      service: "127",
-      secretKey: MAIN.secretKey,
-    });
+    const ours = signLocalJsonPost(JSON.stringify(payload), ts, { service: "127" });
     expect(parseTc3Authorization(sdkAuth)?.signature).toBe(ours.signature);
   });
 
@@ -300,19 +306,7 @@ describe("signature verification over HTTP", () => {
 
   test("tampered body, wrong scope date, or SignedHeaders without host -> AuthFailure.SignatureFailure", async () => {
     const ts = Math.floor(Date.now() / 1000);
-    const sig = signTc3({
-      method: "POST",
-      path: "/",
-      query: "",
-      headers: [
-        ["content-type", "application/json"],
-        ["host", "127.0.0.1"],
-      ],
-      payload: '{"Limit":1}',
-      timestamp: ts,
-      service: "cvm",
-      secretKey: MAIN.secretKey,
-    });
+    const sig = signLocalJsonPost('{"Limit":1}', ts);
     const headers = {
       "Content-Type": "application/json",
       "X-TC-Action": "DescribeInstances",
@@ -330,20 +324,7 @@ describe("signature verification over HTTP", () => {
     expect(good.json.Response.InstanceSet).toHaveLength(1);
     expectErrorEnvelope(await raw(emu, { headers, body: '{"Limit":2}' }), "AuthFailure.SignatureFailure");
 
-    const otherDay = signTc3({
-      method: "POST",
-      path: "/",
-      query: "",
-      headers: [
-        ["content-type", "application/json"],
-        ["host", "127.0.0.1"],
-      ],
-      payload: "{}",
-      timestamp: ts,
-      service: "cvm",
-      secretKey: MAIN.secretKey,
-      date: "2001-01-01",
-    });
+    const otherDay = signLocalJsonPost("{}", ts, { date: "2001-01-01" });
     const r2 = await raw(emu, {
       headers: {
         ...headers,
