@@ -126,7 +126,6 @@ export function credentialProvider(
         action: "credentials",
         code: LOCAL_CODES.credentials,
         message: noCredentialsMessage(spec.cvmRole),
-        retryable: false,
       });
     },
   };
@@ -153,24 +152,22 @@ export function toApiError(action: string, e: unknown): ApiError {
   const message = typeof x.message === "string" ? x.message : String(e);
   const requestId = typeof x.requestId === "string" && x.requestId ? x.requestId : undefined;
   const fromSdk = typeof x.requestId === "string" || typeof x.getRequestId === "function";
-  let err: ApiError;
   if (fromSdk && typeof x.code === "string" && x.code) {
-    err = new ApiError({ action, code: x.code, message, requestId });
-  } else if (fromSdk && typeof x.httpCode === "number") {
-    err = new ApiError({
+    return new ApiError({ action, code: x.code, message, requestId });
+  }
+  if (fromSdk && typeof x.httpCode === "number") {
+    return new ApiError({
       action,
       code: LOCAL_CODES.http,
       message: message || `HTTP ${x.httpCode}`,
       httpStatus: x.httpCode,
       requestId,
     });
-  } else if (fromSdk || x.name === "FetchError") {
-    err = new ApiError({ action, code: LOCAL_CODES.network, message, requestId });
-  } else {
-    err = new ApiError({ action, code: LOCAL_CODES.internal, message });
   }
-  err.retryable = classifyError(err) !== "fatal";
-  return err;
+  if (fromSdk || x.name === "FetchError") {
+    return new ApiError({ action, code: LOCAL_CODES.network, message, requestId });
+  }
+  return new ApiError({ action, code: LOCAL_CODES.internal, message });
 }
 
 function str(v: unknown): string {
