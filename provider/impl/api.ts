@@ -3,7 +3,7 @@
 // exception into an ApiError whose message never contains a secret.
 //
 // The SDK itself has no retry and no rate limiting: those live in retry.ts,
-// rate-limit.ts and scheduler.ts, on top of the CvmTransport interface below.
+// rate-limit.ts and scheduler/, on top of the CvmTransport interface below.
 
 import * as http from "http";
 import * as https from "https";
