@@ -15,7 +15,16 @@ import { Sender } from "./sending";
 import { Sequencer } from "./sequencing";
 import type { Item, OpKind, OpResult, SchedulerDeps } from "./types";
 
-export * from "./types";
+export { ACTION_OF } from "./types";
+export type {
+  DoneNote,
+  FailReason,
+  LimiterLike,
+  LimiterName,
+  OpKind,
+  OpResult,
+  SchedulerDeps,
+} from "./types";
 export { bisect, guiltyAction, instanceIdsIn, judge, planBatchError } from "./split";
 export type { BatchPlan, GuiltyAction, Verdict } from "./split";
 export { ArrivalGaps, EngineLoad, engineLoad, Gather, quietWindowMs } from "./gathering";
