@@ -3,7 +3,7 @@
 // exception into an ApiError whose message never contains a secret.
 //
 // The SDK itself has no retry and no rate limiting: those live in retry.ts,
-// rate-limit.ts and scheduler.ts, on top of the CvmTransport interface below.
+// rate-limit.ts and scheduler/, on top of the CvmTransport interface below.
 
 import * as http from "http";
 import * as https from "https";
@@ -126,7 +126,6 @@ export function credentialProvider(
         action: "credentials",
         code: LOCAL_CODES.credentials,
         message: noCredentialsMessage(spec.cvmRole),
-        retryable: false,
       });
     },
   };
@@ -153,24 +152,22 @@ export function toApiError(action: string, e: unknown): ApiError {
   const message = typeof x.message === "string" ? x.message : String(e);
   const requestId = typeof x.requestId === "string" && x.requestId ? x.requestId : undefined;
   const fromSdk = typeof x.requestId === "string" || typeof x.getRequestId === "function";
-  let err: ApiError;
   if (fromSdk && typeof x.code === "string" && x.code) {
-    err = new ApiError({ action, code: x.code, message, requestId });
-  } else if (fromSdk && typeof x.httpCode === "number") {
-    err = new ApiError({
+    return new ApiError({ action, code: x.code, message, requestId });
+  }
+  if (fromSdk && typeof x.httpCode === "number") {
+    return new ApiError({
       action,
       code: LOCAL_CODES.http,
       message: message || `HTTP ${x.httpCode}`,
       httpStatus: x.httpCode,
       requestId,
     });
-  } else if (fromSdk || x.name === "FetchError") {
-    err = new ApiError({ action, code: LOCAL_CODES.network, message, requestId });
-  } else {
-    err = new ApiError({ action, code: LOCAL_CODES.internal, message });
   }
-  err.retryable = classifyError(err) !== "fatal";
-  return err;
+  if (fromSdk || x.name === "FetchError") {
+    return new ApiError({ action, code: LOCAL_CODES.network, message, requestId });
+  }
+  return new ApiError({ action, code: LOCAL_CODES.internal, message });
 }
 
 function str(v: unknown): string {

@@ -4,6 +4,8 @@
 // secret key and the token of every credential this process has seen are
 // replaced by "***" wherever they appear.
 
+import { MAX_SGS_PER_INSTANCE } from "./limits";
+
 const secrets = new Set<string>();
 
 /** Remembers a secret so that it is scrubbed from every message from now on. */
@@ -46,7 +48,6 @@ export interface ApiErrorInit {
   message: string;
   requestId?: string;
   httpStatus?: number;
-  retryable?: boolean;
 }
 
 /**
@@ -59,7 +60,6 @@ export class ApiError extends Error {
   readonly apiMessage: string;
   readonly requestId: string;
   readonly httpStatus?: number;
-  retryable: boolean;
 
   constructor(init: ApiErrorInit) {
     const apiMessage = redact(init.message || "");
@@ -72,12 +72,7 @@ export class ApiError extends Error {
     this.apiMessage = apiMessage;
     this.requestId = init.requestId ?? "";
     if (init.httpStatus !== undefined) this.httpStatus = init.httpStatus;
-    this.retryable = init.retryable ?? false;
   }
-}
-
-export function isApiError(e: unknown): e is ApiError {
-  return e instanceof ApiError;
 }
 
 /** An error meant for the user; its message already says what to do. */
@@ -108,7 +103,7 @@ export function hintFor(code: string, action?: string): string {
   if (code.startsWith("RequestLimitExceeded"))
     return "The API rate limit was hit repeatedly; lower tencentcloud-sg-attachment:associateRps or retry later.";
   if (code === "LimitExceeded.AssociateUSGLimitExceeded")
-    return "An instance can hold at most 5 security groups: unbind one first, or, when replacing an attachment, set the resource option deleteBeforeReplace: true.";
+    return `An instance can hold at most ${MAX_SGS_PER_INSTANCE} security groups: unbind one first, or, when replacing an attachment, set the resource option deleteBeforeReplace: true.`;
   if (code.startsWith("LimitExceeded"))
     return "A security-group quota was reached; raise the quota or bind fewer instances.";
   if (code === "InvalidInstanceId.NotFound")

@@ -248,6 +248,7 @@ export function resetForTests(): void {
   configSource = () => undefined;
   resetContexts();
   resetStats();
+  engineLoad.reset();
   clearRegisteredSecrets();
   claims.clear();
 }

@@ -22,7 +22,6 @@ export function fetchCamRoleCredentials(
       message:
         `Could not get credentials of the CVM role "${roleName}" from the metadata service at ${endpoint.url}: ${why}. ` +
         `Bind the role to this instance, or unset tencentcloud:camRoleName / TENCENTCLOUD_CAM_ROLE_NAME.`,
-      retryable: false,
     });
   const get = endpoint.protocol === "http://" ? http.get : https.get;
   return new Promise((resolve, reject) => {

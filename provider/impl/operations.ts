@@ -13,7 +13,7 @@ import type { Normalised } from "./validate";
 import { madeByOurRequest, mayHaveBound } from "./bound-by";
 import { foreignBindingText, judgeAlreadyBound, type Offer } from "./ownership";
 
-export const MAX_SGS_PER_INSTANCE = 5;
+import { MAX_SGS_PER_INSTANCE } from "./limits";
 
 export const DELETE_BEFORE_REPLACE_HINT =
   "If this attachment replaces another one (securityGroupId or region changed), set the resource option " +

@@ -22,10 +22,6 @@ interface Slot {
   t: number | null;
 }
 
-export interface RateLimiterOptions {
-  now?: () => number;
-}
-
 export class RateLimiter {
   private capacity = 1;
   private windowMs = 1000;
@@ -34,14 +30,13 @@ export class RateLimiter {
   private blockedUntil = 0;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = 0;
-  private readonly now: () => number;
 
-  constructor(
-    private rps: number,
-    opts: RateLimiterOptions = {},
-  ) {
-    this.now = opts.now ?? Date.now;
+  constructor(private rps: number) {
     this.setRate(rps);
+  }
+
+  private now(): number {
+    return Date.now();
   }
 
   /** Requests per second. Fractional rates give one request per 1/rps seconds. */

@@ -1,7 +1,7 @@
-// Error classification and backoff, in the spirit of @smithy/util-retry:
-// a classifier decides whether an error may be retried at all, a backoff
-// strategy computes the delay (exponential, full jitter), and a deadline bounds
-// the whole thing.
+// Error classification, backoff and the retry decisions, in the spirit of
+// @smithy/util-retry's StandardRetryStrategy: `classifyError` says whether an
+// error may be retried at all, and one `RetryPolicy` decides, for every retry
+// path of the scheduler, whether to try again and after how long.
 
 import { ApiError, LOCAL_CODES } from "./errors";
 
@@ -13,6 +13,7 @@ import { ApiError, LOCAL_CODES } from "./errors";
  * - fatal: validation, auth, not-found, quota... never retried.
  */
 export type ErrorClass = "throttling" | "busy" | "transient" | "fatal";
+export type RetryableClass = Exclude<ErrorClass, "fatal">;
 
 const BUSY_CODES = new Set(["MutexOperation.TaskRunning", "OperationDenied.InstanceOperationInProgress"]);
 
@@ -53,10 +54,6 @@ export function classifyError(err: ClassifiableError | unknown): ErrorClass {
   return "fatal";
 }
 
-export function isRetryable(err: unknown): boolean {
-  return classifyError(err) !== "fatal";
-}
-
 export interface BackoffOptions {
   baseDelayMs: number;
   maxDelayMs: number;
@@ -75,82 +72,8 @@ export function backoffDelay(
   return Math.floor(random() * exp);
 }
 
-/** Like backoffDelay, but never below a floor (used after throttling, where retrying at once is pointless). */
-export function backoffDelayWithFloor(
-  attempt: number,
-  opts: BackoffOptions,
-  floorMs: number,
-  random: () => number = Math.random,
-): number {
-  return Math.max(floorMs, backoffDelay(attempt, opts, random));
-}
-
-export class Deadline {
-  readonly at: number;
-  constructor(
-    ms: number,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.at = now() + ms;
-  }
-  static at(at: number, now: () => number = Date.now): Deadline {
-    const d = new Deadline(0, now);
-    (d as { at: number }).at = at;
-    return d;
-  }
-  remaining(): number {
-    return Math.max(0, this.at - this.now());
-  }
-  expired(): boolean {
-    return this.now() >= this.at;
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-}
-
-export interface RetryOptions extends BackoffOptions {
-  deadline: Deadline;
-  maxTransientAttempts: number;
-  classify?: (err: unknown) => ErrorClass;
-  random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
-  /** Called before each retry with the error and the delay. */
-  onRetry?: (err: unknown, cls: ErrorClass, delayMs: number, attempt: number) => void;
-}
-
-/**
- * Runs `fn` until it succeeds, fails with a fatal error, runs out of transient
- * attempts, or the next delay would cross the deadline. The last error is
- * rethrown; when the deadline stops the retries it is wrapped in an ApiError
- * with code ClientError.Timeout that quotes the last error.
- */
-export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
-  const classify = opts.classify ?? classifyError;
-  const doSleep = opts.sleep ?? sleep;
-  let transientFailures = 0;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn(attempt);
-    } catch (err) {
-      const cls = classify(err);
-      if (cls === "fatal") throw err;
-      if (cls === "transient") {
-        transientFailures++;
-        if (transientFailures >= opts.maxTransientAttempts) throw err;
-      }
-      const delay = backoffDelay(attempt, opts, opts.random);
-      if (opts.deadline.remaining() <= delay) {
-        throw timeoutError(err, opts.deadline);
-      }
-      opts.onRetry?.(err, cls, delay, attempt);
-      await doSleep(delay);
-    }
-  }
-}
-
-export function timeoutError(last: unknown, _deadline?: Deadline): ApiError {
+/** The error a retry loop gives up with at its deadline; it quotes the last error. */
+export function timeoutError(last: unknown): ApiError {
   const lastText = last instanceof Error ? last.message : String(last ?? "");
   const le = last as ApiError | undefined;
   return new ApiError({
@@ -158,6 +81,101 @@ export function timeoutError(last: unknown, _deadline?: Deadline): ApiError {
     code: LOCAL_CODES.timeout,
     message: `gave up at the operation deadline${lastText ? `; last error: ${lastText}` : ""}`,
     requestId: le?.requestId,
-    retryable: false,
   });
+}
+
+export interface RetrySettings extends BackoffOptions {
+  maxTransientAttempts: number;
+}
+
+/** Failures so far of one subject (an instance's operation, a look-up), by class. */
+export type RetryCounts = Record<RetryableClass, number>;
+
+export function noRetries(): RetryCounts {
+  return { throttling: 0, busy: 0, transient: 0 };
+}
+
+/** Why a subject stops retrying: the error is fatal, its transient attempts are spent, or the deadline. */
+export interface GiveUp<T> {
+  subject: T;
+  error: ApiError;
+  atDeadline: boolean;
+}
+
+export interface RetryDecision<T> {
+  cls: ErrorClass;
+  /** Subjects to try again after `delayMs`. */
+  retry: T[];
+  delayMs: number;
+  giveUp: GiveUp<T>[];
+}
+
+/**
+ * Decides whether subjects that failed together (one request) try again, and
+ * when. Each counts the failure in its own `RetryCounts`; they retry together
+ * after one delay, the backoff of the most-tried of them: exponential with full
+ * jitter, and at least the base delay after throttling or busy (retrying at
+ * once is pointless there). A fatal error, a spent transient budget or a
+ * retry that would land past a subject's deadline gives that subject up.
+ */
+export class RetryPolicy {
+  constructor(
+    private readonly settings: () => RetrySettings,
+    private readonly random: () => number = Math.random,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  decide<T>(
+    subjects: T[],
+    countsOf: (s: T) => RetryCounts,
+    deadlineOf: (s: T) => number,
+    err: ApiError,
+    cls: ErrorClass = classifyError(err),
+  ): RetryDecision<T> {
+    const s = this.settings();
+    if (cls === "fatal") {
+      return { cls, retry: [], delayMs: 0, giveUp: subjects.map((subject) => this.stop(subject, err)) };
+    }
+    const giveUp: GiveUp<T>[] = [];
+    const alive: T[] = [];
+    let attempt = 0;
+    for (const subject of subjects) {
+      const counts = countsOf(subject);
+      const previous = counts[cls]++;
+      if (cls === "transient" && counts.transient >= s.maxTransientAttempts) {
+        giveUp.push(this.stop(subject, err));
+        continue;
+      }
+      attempt = Math.max(attempt, previous);
+      alive.push(subject);
+    }
+    const floor = cls === "transient" ? 0 : s.baseDelayMs;
+    const delayMs = Math.max(floor, backoffDelay(attempt, s, this.random));
+    const at = this.now() + delayMs;
+    const retry: T[] = [];
+    for (const subject of alive) {
+      if (at >= deadlineOf(subject)) giveUp.push({ subject, error: timeoutError(err), atDeadline: true });
+      else retry.push(subject);
+    }
+    return { cls, retry, delayMs, giveUp };
+  }
+
+  /** `decide` for one subject: the wait before its next try, or the error to give up with. */
+  decideOne(
+    counts: RetryCounts,
+    deadline: number,
+    err: ApiError,
+  ): { cls: ErrorClass; delayMs: number; giveUp: ApiError | null } {
+    const d = this.decide(
+      [counts],
+      (c) => c,
+      () => deadline,
+      err,
+    );
+    return { cls: d.cls, delayMs: d.delayMs, giveUp: d.giveUp[0]?.error ?? null };
+  }
+
+  private stop<T>(subject: T, error: ApiError): GiveUp<T> {
+    return { subject, error, atDeadline: false };
+  }
 }

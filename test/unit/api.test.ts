@@ -13,6 +13,9 @@ import {
   registerSecret,
 } from "../../provider/impl/errors";
 import { implementation, resetForTests, stats, toConfigSource } from "../../provider/impl/index";
+import { classifyError } from "../../provider/impl/retry";
+import { MAX_SGS_PER_INSTANCE } from "../../provider/impl/limits";
+import { defaultConfig } from "../../emulator/config";
 import { counters, resetStats, snapshot, writeStatsLine } from "../../provider/impl/stats";
 
 const FAKE_KEY = "FAKEKEY-api-unit-0123456789abcdef";
@@ -30,7 +33,8 @@ describe("toApiError", () => {
     e.code = "InvalidInstanceId.NotFound";
     e.requestId = "rid-1";
     const a = toApiError("AssociateSecurityGroups", e);
-    expect(a).toMatchObject({ code: "InvalidInstanceId.NotFound", requestId: "rid-1", retryable: false });
+    expect(a).toMatchObject({ code: "InvalidInstanceId.NotFound", requestId: "rid-1" });
+    expect(classifyError(a)).toBe("fatal");
     expect(a.message).toBe(
       "AssociateSecurityGroups failed: [InvalidInstanceId.NotFound] instances [ins-aaaa1111] not found (RequestId: rid-1)",
     );
@@ -41,29 +45,26 @@ describe("toApiError", () => {
     expect(toApiError("DescribeInstances", h)).toMatchObject({
       code: LOCAL_CODES.http,
       httpStatus: 503,
-      retryable: true,
     });
-    expect(toApiError("DescribeInstances", new SdkLikeError("socket hang up"))).toMatchObject({
-      code: LOCAL_CODES.network,
-      retryable: true,
-    });
+    expect(classifyError(toApiError("DescribeInstances", h))).toBe("transient");
+    const hangUp = toApiError("DescribeInstances", new SdkLikeError("socket hang up"));
+    expect(hangUp.code).toBe(LOCAL_CODES.network);
+    expect(classifyError(hangUp)).toBe("transient");
     const throttled = new SdkLikeError("slow down");
     throttled.code = "RequestLimitExceeded";
-    expect(toApiError("DescribeInstances", throttled).retryable).toBe(true);
+    expect(classifyError(toApiError("DescribeInstances", throttled))).toBe("throttling");
     const a = new ApiError({ action: "x", code: "y", message: "z" });
     expect(toApiError("other", a)).toBe(a);
     const fetchErr = Object.assign(new Error("invalid json response body"), { name: "FetchError" });
-    expect(toApiError("DescribeInstances", fetchErr)).toMatchObject({
-      code: LOCAL_CODES.network,
-      retryable: true,
-    });
+    expect(toApiError("DescribeInstances", fetchErr).code).toBe(LOCAL_CODES.network);
   });
   it("does not mistake local errors (with a Node error code) for API errors", () => {
     const local = Object.assign(new Error("Cannot find module 'tencentcloud-sdk-nodejs-cvm'"), {
       code: "MODULE_NOT_FOUND",
     });
     const a = toApiError("DescribeInstances", local);
-    expect(a).toMatchObject({ code: LOCAL_CODES.internal, retryable: false });
+    expect(a.code).toBe(LOCAL_CODES.internal);
+    expect(classifyError(a)).toBe("fatal");
     expect(describeError(a)).toMatch(/tencentcloud-sdk-nodejs-cvm is installed/);
     expect(toApiError("x", new TypeError("boom")).code).toBe(LOCAL_CODES.internal);
   });
@@ -213,6 +214,11 @@ describe("errors", () => {
     expect(hintFor("UnauthorizedOperation")).toMatch(/CAM/);
     expect(hintFor("AuthFailure.UnauthorizedOperation")).toMatch(/CAM/);
     expect(hintFor("RequestLimitExceeded")).toMatch(/rate limit/);
+    // The provider's copy of the API's limit is the emulator's default.
+    expect(defaultConfig().maxSecurityGroupsPerInstance).toBe(MAX_SGS_PER_INSTANCE);
+    expect(hintFor("LimitExceeded.AssociateUSGLimitExceeded")).toMatch(
+      new RegExp(`at most ${MAX_SGS_PER_INSTANCE} security groups`),
+    );
     expect(hintFor("Whatever")).toMatch(/pulumi up again/);
   });
 });

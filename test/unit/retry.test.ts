@@ -1,11 +1,11 @@
 import { ApiError, LOCAL_CODES } from "../../provider/impl/errors";
 import {
   backoffDelay,
-  backoffDelayWithFloor,
   classifyError,
-  Deadline,
-  isRetryable,
-  withRetry,
+  noRetries,
+  RetryCounts,
+  RetryPolicy,
+  timeoutError,
 } from "../../provider/impl/retry";
 
 const api = (code: string, httpStatus?: number) =>
@@ -55,11 +55,9 @@ describe("classifyError", () => {
     expect(classifyError(api(LOCAL_CODES.http, 404))).toBe("fatal");
   });
 
-  it("treats anything without a code as fatal and isRetryable mirrors it", () => {
+  it("treats anything without a code as fatal", () => {
     expect(classifyError(new Error("x"))).toBe("fatal");
     expect(classifyError(undefined)).toBe("fatal");
-    expect(isRetryable(api("RequestLimitExceeded"))).toBe(true);
-    expect(isRetryable(api("InvalidParameter"))).toBe(false);
   });
 });
 
@@ -82,90 +80,121 @@ describe("backoff", () => {
     expect(Math.max(...samples)).toBeLessThan(800);
     expect(new Set(samples).size).toBeGreaterThan(50);
   });
-  it("can enforce a floor", () => {
-    expect(backoffDelayWithFloor(0, opts, 250, () => 0)).toBe(250);
-    expect(backoffDelayWithFloor(3, opts, 250, () => 0.5)).toBe(400);
-  });
 });
 
-describe("Deadline", () => {
-  it("counts down with the injected clock", () => {
-    let now = 1000;
-    const d = new Deadline(500, () => now);
-    expect(d.at).toBe(1500);
-    expect(d.remaining()).toBe(500);
-    now = 1400;
-    expect(d.expired()).toBe(false);
-    now = 1600;
-    expect(d.expired()).toBe(true);
-    expect(d.remaining()).toBe(0);
-    expect(Deadline.at(42, () => 0).at).toBe(42);
-  });
-});
-
-describe("withRetry", () => {
-  const fast = { baseDelayMs: 1, maxDelayMs: 4, maxTransientAttempts: 3, sleep: async () => undefined };
-
-  it("retries throttling and busy until success", async () => {
-    const errors = [api("RequestLimitExceeded"), api("OperationDenied.InstanceOperationInProgress")];
-    const seen: string[] = [];
-    const r = await withRetry(
-      async (attempt) => {
-        if (attempt < errors.length) throw errors[attempt];
-        return "ok";
-      },
-      { ...fast, deadline: new Deadline(10_000), onRetry: (_e, cls) => seen.push(cls) },
+describe("timeoutError", () => {
+  it("quotes the last error and keeps its action and RequestId", () => {
+    const last = new ApiError({
+      action: "DescribeInstances",
+      code: "InternalError",
+      message: "m",
+      requestId: "r9",
+    });
+    const e = timeoutError(last);
+    expect(e).toMatchObject({ code: LOCAL_CODES.timeout, action: "DescribeInstances", requestId: "r9" });
+    expect(e.message).toMatch(/gave up at the operation deadline; last error: .*InternalError/);
+    expect(timeoutError(null).message).toBe(
+      "operation failed: [ClientError.Timeout] gave up at the operation deadline",
     );
-    expect(r).toBe("ok");
-    expect(seen).toEqual(["throttling", "busy"]);
+  });
+});
+
+describe("RetryPolicy", () => {
+  const settings = { baseDelayMs: 100, maxDelayMs: 1000, maxTransientAttempts: 3 };
+  let now = 0;
+  let random = 0.5;
+  const policy = new RetryPolicy(
+    () => settings,
+    () => random,
+    () => now,
+  );
+  beforeEach(() => {
+    now = 0;
+    random = 0.5;
+  });
+  const far = 1_000_000;
+
+  it("never retries a fatal error", () => {
+    const c = noRetries();
+    const d = policy.decideOne(c, far, api("InvalidParameter"));
+    expect(d.giveUp).toMatchObject({ code: "InvalidParameter" });
+    expect(c).toEqual(noRetries());
   });
 
-  it("never retries fatal errors", async () => {
-    let calls = 0;
-    await expect(
-      withRetry(
-        async () => {
-          calls++;
-          throw api("InvalidSgId.Malformed");
-        },
-        { ...fast, deadline: new Deadline(10_000) },
-      ),
-    ).rejects.toMatchObject({ code: "InvalidSgId.Malformed" });
-    expect(calls).toBe(1);
+  it("backs off exponentially per class, with full jitter", () => {
+    const c = noRetries();
+    expect(policy.decideOne(c, far, api("InternalError"))).toEqual({
+      cls: "transient",
+      delayMs: 50,
+      giveUp: null,
+    });
+    expect(policy.decideOne(c, far, api("InternalError")).delayMs).toBe(100);
+    // Another class starts its own count.
+    random = 0;
+    expect(policy.decideOne(c, far, api("ServiceUnavailable", undefined)).giveUp).not.toBeNull();
+    expect(c).toEqual({ throttling: 0, busy: 0, transient: 3 });
   });
 
-  it("gives transient errors a bounded number of attempts", async () => {
-    let calls = 0;
-    await expect(
-      withRetry(
-        async () => {
-          calls++;
-          throw api("InternalError");
-        },
-        { ...fast, deadline: new Deadline(10_000) },
-      ),
-    ).rejects.toMatchObject({ code: "InternalError" });
-    expect(calls).toBe(3);
+  it("waits at least the base delay after throttling or busy, from 0 after transient errors", () => {
+    random = 0;
+    expect(policy.decideOne(noRetries(), far, api("RequestLimitExceeded")).delayMs).toBe(100);
+    expect(policy.decideOne(noRetries(), far, api("MutexOperation.TaskRunning")).delayMs).toBe(100);
+    expect(policy.decideOne(noRetries(), far, api("InternalError")).delayMs).toBe(0);
+    random = 0.999999;
+    const c: RetryCounts = { throttling: 3, busy: 0, transient: 0 };
+    expect(policy.decideOne(c, far, api("RequestLimitExceeded")).delayMs).toBe(799);
   });
 
-  it("stops at the deadline with a timeout error quoting the last error", async () => {
-    let calls = 0;
-    const err = await withRetry(
-      async () => {
-        calls++;
-        throw api("RequestLimitExceeded");
-      },
-      {
-        baseDelayMs: 100,
-        maxDelayMs: 100,
-        maxTransientAttempts: 3,
-        deadline: new Deadline(0),
-        random: () => 0.5,
-      },
-    ).catch((e) => e);
-    expect(calls).toBe(1);
-    expect(err).toBeInstanceOf(ApiError);
-    expect(err.code).toBe(LOCAL_CODES.timeout);
-    expect(err.message).toMatch(/RequestLimitExceeded/);
+  it("gives transient errors maxTransientAttempts tries, throttling and busy until the deadline", () => {
+    const t = noRetries();
+    const seen = [1, 2, 3].map(() => policy.decideOne(t, far, api("InternalError")).giveUp?.code ?? "retry");
+    expect(seen).toEqual(["retry", "retry", "InternalError"]);
+    const b = noRetries();
+    for (let i = 0; i < 20; i++)
+      expect(policy.decideOne(b, far, api("MutexOperation.TaskRunning")).giveUp).toBeNull();
+  });
+
+  it("gives up with a timeout error when the retry would land at or past the deadline", () => {
+    now = 1000;
+    const late = policy.decideOne(noRetries(), 1100, api("RequestLimitExceeded"));
+    expect(late.giveUp).toMatchObject({ code: LOCAL_CODES.timeout });
+    expect(late.giveUp!.message).toMatch(/RequestLimitExceeded/);
+    expect(policy.decideOne(noRetries(), 1101, api("RequestLimitExceeded")).giveUp).toBeNull();
+  });
+
+  it("retries a group together after the backoff of its most-tried member; each member gives up on its own", () => {
+    type S = { name: string; counts: RetryCounts; deadline: number };
+    const group: S[] = [
+      { name: "fresh", counts: noRetries(), deadline: far },
+      { name: "tried", counts: { throttling: 0, busy: 0, transient: 1 }, deadline: far },
+      { name: "spent", counts: { throttling: 0, busy: 0, transient: 2 }, deadline: far },
+      { name: "late", counts: noRetries(), deadline: 10 },
+    ];
+    const d = policy.decide(
+      group,
+      (s) => s.counts,
+      (s) => s.deadline,
+      api("InternalError"),
+    );
+    expect(d.cls).toBe("transient");
+    expect(d.delayMs).toBe(100); // attempt 1 (of "tried"): half of 200
+    expect(d.retry.map((s) => s.name)).toEqual(["fresh", "tried"]);
+    expect(d.giveUp.map((g) => [g.subject.name, g.atDeadline, g.error.code])).toEqual([
+      ["spent", false, "InternalError"],
+      ["late", true, LOCAL_CODES.timeout],
+    ]);
+    expect(group.map((s) => s.counts.transient)).toEqual([1, 2, 3, 1]);
+  });
+
+  it("takes the class it is told (a busy instance named in another error)", () => {
+    random = 0;
+    const d = policy.decide(
+      [noRetries()],
+      (c) => c,
+      () => far,
+      api("FailedOperation"),
+      "busy",
+    );
+    expect([d.cls, d.delayMs, d.retry.length]).toEqual(["busy", 100, 1]);
   });
 });
