@@ -1,23 +1,12 @@
 // OwnBinds: which instances a failed create or update may undo (candidates),
 // and which bindings are its own (the request-id rule, or handed over).
 import type { InstanceView } from "../../provider/impl/api";
+import { view } from "./instance-view";
 import { ApiError } from "../../provider/impl/errors";
 import { OwnBinds } from "../../provider/impl/flows/undo";
 import type { OpResult } from "../../provider/impl/scheduler";
 
 const SG = "sg-aaaa0001";
-
-function view(id: string, sgs: string[], requestId: string): InstanceView {
-  return {
-    instanceId: id,
-    state: "RUNNING",
-    securityGroupIds: sgs,
-    latestOperation: "AssociateSecurityGroups",
-    latestOperationState: "SUCCESS",
-    latestOperationRequestId: requestId,
-    latestOperationErrorMsg: "",
-  };
-}
 
 const ok = (id: string, requestId: string): OpResult => ({
   instanceId: id,
