@@ -7,10 +7,16 @@ import type { AttachmentInputs, AttachmentOutputs } from "../types";
 import { allIdle, getCheckedContext, resetContexts } from "./context";
 import { diffAttachment, DiffResult } from "./diff";
 import { clearRegisteredSecrets, describeError, redact, registerSecret } from "./errors";
-import { defaultJournalDir, openJournal } from "./journal";
+import { defaultJournalDir, openJournal, resetJournalSweeps } from "./journal";
 import { announceHandOvers } from "./announce";
 import { Claims } from "./claims";
-import { createFlow, deleteFlow, normaliseOutputs, OpContext, readFlow, updateFlow } from "./operations";
+import type { OpContext } from "./flows/context";
+import { createFlow } from "./flows/create";
+import { deleteFlow } from "./flows/delete";
+import { readFlow } from "./flows/read";
+import { updateFlow } from "./flows/update";
+import { normaliseOutputs } from "./plan";
+import { progress } from "./progress";
 import {
   CONFIG_KEYS,
   ConfigSource,
@@ -243,7 +249,11 @@ export function idle(): boolean {
   return allIdle();
 }
 
-/** Forgets configuration, contexts, limiters, counters and secrets. For tests. */
+/**
+ * Forgets all module state: configuration, contexts (limiters, account
+ * checks), counters, secrets, claims, the journal's swept folders and
+ * progress timers. For tests.
+ */
 export function resetForTests(): void {
   configSource = () => undefined;
   resetContexts();
@@ -251,4 +261,6 @@ export function resetForTests(): void {
   engineLoad.reset();
   clearRegisteredSecrets();
   claims.clear();
+  resetJournalSweeps();
+  progress.clear();
 }
