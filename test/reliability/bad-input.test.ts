@@ -25,20 +25,16 @@ import {
   stackSecrets,
   startWorld,
 } from "../e2e/world";
+import { initStack, newStack, type AttachmentSpec } from "./stacks";
+import { pool } from "./processes";
 import {
-  diagnostics,
-  everythingOf,
-  expectNoSecret,
   expectOtherSgUntouched,
   expectStateMatchesWorld,
-  initStack,
-  newStack,
-  pool,
   seedBindingsOf,
   statePairs,
-  type AttachmentSpec,
   type Bindings,
-} from "./support";
+} from "./invariants";
+import { diagnostics, everythingOf, expectNoSecret } from "./output";
 
 jest.setTimeout(900_000);
 

@@ -8,17 +8,9 @@
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, summary, type TestStack } from "../e2e/harness";
 import { ins, providerEnv, REGION, seedWorld, stackConfig, stackSecrets, startWorld } from "../e2e/world";
-import {
-  everythingOf,
-  expectNoSecret,
-  expectOtherSgUntouched,
-  expectStateMatchesWorld,
-  expectWorld,
-  initStack,
-  newStack,
-  seedBindingsOf,
-  type AttachmentSpec,
-} from "./support";
+import { initStack, newStack, type AttachmentSpec } from "./stacks";
+import { expectOtherSgUntouched, expectStateMatchesWorld, expectWorld, seedBindingsOf } from "./invariants";
+import { everythingOf, expectNoSecret } from "./output";
 
 jest.setTimeout(900_000);
 

@@ -10,24 +10,21 @@ import {
   OTHER_SG,
   providerEnv,
   REGION,
+  SECRET_ID,
   seedWorld,
   stackConfig,
   stackSecrets,
   startWorld,
 } from "../e2e/world";
+import { initStack, newStack, type AttachmentSpec } from "./stacks";
 import {
-  everythingOf,
-  expectNoSecret,
   expectOtherSgUntouched,
   expectStateMatchesWorld,
-  initStack,
-  newStack,
   normalise,
   seedBindingsOf,
-  SECRET_ID,
-  type AttachmentSpec,
   type Bindings,
-} from "./support";
+} from "./invariants";
+import { everythingOf, expectNoSecret } from "./output";
 
 jest.setTimeout(900_000);
 

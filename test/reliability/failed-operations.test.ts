@@ -15,22 +15,16 @@ import {
   stackSecrets,
   startWorld,
 } from "../e2e/world";
+import { initStack, newStack, setSpec, type AttachmentSpec } from "./stacks";
 import {
-  diagnostics,
-  everythingOf,
-  expectFailed,
-  expectNoSecret,
   expectOtherSgUntouched,
   expectStateMatchesWorld,
   expectWorld,
-  initStack,
   managedPairs,
-  newStack,
   seedBindingsOf,
-  setSpec,
   statePairs,
-  type AttachmentSpec,
-} from "./support";
+} from "./invariants";
+import { diagnostics, everythingOf, expectFailed, expectNoSecret } from "./output";
 
 jest.setTimeout(900_000);
 

@@ -16,23 +16,11 @@ import * as path from "path";
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, summary, type TestStack } from "../e2e/harness";
 import { ins, providerEnv, REGION, seedWorld, stackConfig, stackSecrets, startWorld } from "../e2e/world";
-import {
-  everythingOf,
-  expectNoSecret,
-  expectOtherSgUntouched,
-  expectStateMatchesWorld,
-  expectWorld,
-  initStack,
-  newStack,
-  readStats,
-  recordResult,
-  statsDelta,
-  seedBindingsOf,
-  tempStatsFile,
-  timed,
-  type AttachmentSpec,
-  type StatsTotals,
-} from "./support";
+import { initStack, newStack, type AttachmentSpec } from "./stacks";
+import { expectOtherSgUntouched, expectStateMatchesWorld, expectWorld, seedBindingsOf } from "./invariants";
+import { everythingOf, expectNoSecret } from "./output";
+import { readStats, statsDelta, tempStatsFile, type StatsTotals } from "./stats";
+import { recordResult, timed } from "./figures";
 
 jest.setTimeout(900_000);
 
