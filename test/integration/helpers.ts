@@ -78,15 +78,51 @@ const ENV_KEYS = [
 export interface Harness {
   emu: RunningEmulator;
   seed: Seed;
-  /** Restores the seed, clears faults/calls, forgets provider state. */
+  /** Restores the seed (or `seed`), clears faults/calls, forgets provider state. */
   reset(seed?: Seed): Promise<void>;
-  stop(): Promise<void>;
   bindings(): Promise<Record<string, string[]>>;
 }
 
-export async function startHarness(
-  opts: { seed?: Seed; operationLatencyMs?: number; env?: Record<string, string> } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  seed?: Seed;
+  operationLatencyMs?: number;
+  /** Extra environment for the provider (on top of the harness's credentials, endpoint and tuning). */
+  env?: Record<string, string>;
+}
+
+/**
+ * The harness of one test file: started before its tests and stopped after
+ * them, and reset before each test, so that every test starts from the seed
+ * with no faults, no calls and no provider state. Call it at the top level of
+ * the file; the harness is usable inside hooks and tests.
+ */
+export function useHarness(opts: HarnessOptions = {}): Harness {
+  let running: (Harness & { stop(): Promise<void> }) | undefined;
+  const live = () => {
+    if (!running) throw new Error("the harness is used outside a test (it starts in beforeAll)");
+    return running;
+  };
+  beforeAll(async () => {
+    running = await startHarness(opts);
+  });
+  afterAll(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+  beforeEach(() => live().reset());
+  return {
+    get emu() {
+      return live().emu;
+    },
+    get seed() {
+      return live().seed;
+    },
+    reset: (seed) => live().reset(seed),
+    bindings: () => live().bindings(),
+  };
+}
+
+async function startHarness(opts: HarnessOptions): Promise<Harness & { stop(): Promise<void> }> {
   const saved: Record<string, string | undefined> = {};
   for (const k of ENV_KEYS) saved[k] = process.env[k];
   const seed = opts.seed ?? makeSeed();

@@ -8,7 +8,6 @@ import {
   bindingCalls,
   create,
   errorOf,
-  Harness,
   ins,
   lastSeq,
   makeSeed,
@@ -16,21 +15,11 @@ import {
   SECRET_ID,
   SECRET_KEY,
   sg,
-  startHarness,
   TOKEN,
+  useHarness,
 } from "./helpers";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.stop();
-});
-beforeEach(async () => {
-  await h.reset();
-});
+const h = useHarness();
 
 function hasUndefined(v: unknown): boolean {
   if (v === undefined) return true;

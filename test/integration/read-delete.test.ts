@@ -3,29 +3,18 @@ import {
   bindingCalls,
   create,
   errorOf,
-  Harness,
   ins,
   lastSeq,
+  makeSeed,
   REGION,
   SECRET_ID,
   SECRET_KEY,
-  makeSeed,
   sg,
-  startHarness,
   TOKEN,
+  useHarness,
 } from "./helpers";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.stop();
-});
-beforeEach(async () => {
-  await h.reset();
-});
+const h = useHarness();
 
 /** Resolves once this process has sent a Disassociate request (it is then held by a latency fault). */
 async function disassociateSent(before: number): Promise<void> {

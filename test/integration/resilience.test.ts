@@ -4,7 +4,6 @@ import { parseEndpoint } from "../../provider/impl/settings";
 import {
   bindingCalls,
   create,
-  Harness,
   ins,
   lastSeq,
   makeSeed,
@@ -12,20 +11,12 @@ import {
   SECRET_ID,
   SECRET_KEY,
   sg,
-  startHarness,
   TOKEN,
+  useHarness,
 } from "./helpers";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness({ seed: makeSeed({ instances: 300, sgs: 30 }) });
-});
-afterAll(async () => {
-  await h.stop();
-});
+const h = useHarness({ seed: makeSeed({ instances: 300, sgs: 30 }) });
 beforeEach(async () => {
-  await h.reset();
   await h.emu.control.configure({
     operationLatencyMs: 30,
     associateAlreadyBound: "error",
