@@ -25,7 +25,7 @@ import {
   stackSecrets,
   startWorld,
 } from "../e2e/world";
-import { initStack, newStack, type AttachmentSpec } from "./stacks";
+import { initStack, newStack, stackOn, type AttachmentSpec } from "./stacks";
 import { pool } from "./processes";
 import {
   expectOtherSgUntouched,
@@ -448,8 +448,7 @@ describe("bad input gives a clear error and leaves the cloud unchanged", () => {
 
     beforeAll(async () => {
       await emulator.control.reset();
-      stack = newStack(providerEnv(emulator));
-      await initStack(stack, stackConfig, stackSecrets, [
+      stack = await stackOn(emulator, [
         ...CREATE_CASES.map((c) => c.attachment),
         // Two resources claiming F on ins2 (a group nothing else uses).
         { name: "claimOne", securityGroupId: F, instanceIds: [ins(1), ins(2)] },

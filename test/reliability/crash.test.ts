@@ -17,16 +17,8 @@
 // Each test starts from the seed on a stack of its own and kills its own run.
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, summary, type RunResult, type TestStack } from "../e2e/harness";
-import { ins, providerEnv, REGION, seedWorld, stackConfig, stackSecrets, startWorld } from "../e2e/world";
-import {
-  initStack,
-  markOf,
-  newStack,
-  pendingOperations,
-  repairCheckpoint,
-  setSpec,
-  type AttachmentSpec,
-} from "./stacks";
+import { ins, REGION, seedWorld, startWorld } from "../e2e/world";
+import { type AttachmentSpec, markOf, pendingOperations, repairCheckpoint, setSpec, stackOn } from "./stacks";
 import { killRun, processesOf, waitFor, type ProcInfo } from "./processes";
 import {
   expectOtherSgUntouched,
@@ -71,8 +63,7 @@ describe("a CLI run killed midway (whole process tree)", () => {
   });
   beforeEach(async () => {
     await emulator.control.reset();
-    stack = newStack(providerEnv(emulator));
-    await initStack(stack, stackConfig, stackSecrets, program());
+    stack = await stackOn(emulator, program());
   });
   afterEach(async () => {
     await killRun(markOf(stack)).catch(() => undefined);
@@ -149,6 +140,24 @@ describe("a CLI run killed midway (whole process tree)", () => {
     return repair;
   }
 
+  /**
+   * Midway, once the operations the kill left have settled: some bound, not
+   * all, and the kill hit an operation in flight. Returns the kill's figures.
+   */
+  async function expectKilledMidway(k: { bound: number; operating: number }) {
+    const bound = await boundCount();
+    expect(k.operating).toBeGreaterThan(0);
+    expect(bound).toBeGreaterThan(0);
+    expect(bound).toBeLessThan(N);
+    return {
+      boundAtKill: k.bound,
+      operatingAtKill: k.operating,
+      boundAfterOperationsSettled: bound,
+      resourcesInState: (await stack.resources()).length,
+      pendingOperations: (await pendingOperations(stack)).length,
+    };
+  }
+
   /** OTHER_SG never named nor moved, and the secret key nowhere in this test's output, state or API messages. */
   async function expectNoHarm() {
     await expectOtherSgUntouched(emulator);
@@ -160,18 +169,9 @@ describe("a CLI run killed midway (whole process tree)", () => {
       const k = await killUpMidway();
       expect(k.run.code).not.toBe(0);
       figures.upCheckpointRepair = await settleAfterKill(k.killed);
-      const bound = await boundCount();
-      // Midway: some bound, not all; the kill hit an operation in flight.
-      expect(k.operating).toBeGreaterThan(0);
-      expect(bound).toBeGreaterThan(0);
-      expect(bound).toBeLessThan(N);
       figures.killedUp = {
         processesKilled: k.killed.map((p) => p.cmdline.split(" ").slice(0, 2).join(" ")),
-        boundAtKill: k.bound,
-        operatingAtKill: k.operating,
-        boundAfterOperationsSettled: bound,
-        resourcesInState: (await stack.resources()).length,
-        pendingOperations: (await pendingOperations(stack)).length,
+        ...(await expectKilledMidway(k)),
       };
       await expectNoHarm();
     });
@@ -232,21 +232,11 @@ describe("a CLI run killed midway (whole process tree)", () => {
       const k = await killDestroyMidway();
       expect(k.run.code).not.toBe(0);
       figures.destroyCheckpointRepair = await settleAfterKill(k.killed);
-      const bound = await boundCount();
-      expect(k.operating).toBeGreaterThan(0);
-      expect(bound).toBeGreaterThan(0);
-      expect(bound).toBeLessThan(N);
+      figures.killedDestroy = await expectKilledMidway(k);
       // Whatever is still bound is still in the state: nothing unknown.
       const world = managedPairs(await emulator.control.bindings(REGION), seedBindings);
       const state = new Set(await statePairs(stack));
       expect(world.filter((p) => !state.has(p))).toEqual([]);
-      figures.killedDestroy = {
-        boundAtKill: k.bound,
-        operatingAtKill: k.operating,
-        boundAfterOperationsSettled: bound,
-        resourcesInState: (await stack.resources()).length,
-        pendingOperations: (await pendingOperations(stack)).length,
-      };
       await expectNoHarm();
     });
 

@@ -5,18 +5,8 @@
 // list) are never touched by any operation.
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, summary, type TestStack } from "../e2e/harness";
-import {
-  ins,
-  OTHER_SG,
-  providerEnv,
-  REGION,
-  SECRET_ID,
-  seedWorld,
-  stackConfig,
-  stackSecrets,
-  startWorld,
-} from "../e2e/world";
-import { initStack, newStack, type AttachmentSpec } from "./stacks";
+import { ins, OTHER_SG, REGION, SECRET_ID, seedWorld, startWorld } from "../e2e/world";
+import { type AttachmentSpec, stackOn } from "./stacks";
 import {
   expectOtherSgUntouched,
   expectStateMatchesWorld,
@@ -59,8 +49,7 @@ describe("drift made outside Pulumi", () => {
     emulator = await startWorld(seed);
     await emulator.control.mutate({ op: "addCredential", secretId: OUTSIDE_ID, secretKey: OUTSIDE_KEY });
     outside = outsider(emulator);
-    stack = newStack(providerEnv(emulator));
-    await initStack(stack, stackConfig, stackSecrets, PROGRAM);
+    stack = await stackOn(emulator, PROGRAM);
     expectOk(await stack.up());
   });
   afterAll(async () => {

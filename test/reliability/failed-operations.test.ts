@@ -5,17 +5,8 @@
 // and a second refresh finds no drift.
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, summary, type TestStack } from "../e2e/harness";
-import {
-  ins,
-  outsideClient,
-  providerEnv,
-  REGION,
-  seedWorld,
-  stackConfig,
-  stackSecrets,
-  startWorld,
-} from "../e2e/world";
-import { initStack, newStack, setSpec, type AttachmentSpec } from "./stacks";
+import { ins, outsideClient, REGION, seedWorld, startWorld } from "../e2e/world";
+import { type AttachmentSpec, setSpec, stackOn } from "./stacks";
 import {
   expectOtherSgUntouched,
   expectStateMatchesWorld,
@@ -42,8 +33,7 @@ describe("an asynchronous operation that ends FAILED", () => {
 
   beforeAll(async () => {
     emulator = await startWorld(seed);
-    stack = newStack(providerEnv(emulator));
-    await initStack(stack, stackConfig, stackSecrets, program([1, 2, 3]));
+    stack = await stackOn(emulator, program([1, 2, 3]));
   });
   afterAll(async () => {
     await stack?.cleanup();

@@ -4,7 +4,9 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import type { RunningEmulator } from "../../emulator";
 import { TestStack, userProject } from "../e2e/harness";
+import { providerEnv, stackConfig, stackSecrets } from "../e2e/world";
 import { MARK_VAR } from "./processes";
 
 /** A binding spec as the fixture program takes it (stack config `spec`). */
@@ -41,6 +43,21 @@ export function newStack(env: Record<string, string | undefined>, statsFile?: st
 
 export function markOf(stack: TestStack): string {
   return String(stack.env[MARK_VAR]);
+}
+
+/**
+ * A new stack pointed at `emulator`, initialised with the suites' config and
+ * secrets and the program `attachments` (`env`: extra environment for its runs).
+ */
+export async function stackOn(
+  emulator: RunningEmulator,
+  attachments: AttachmentSpec[],
+  env: Record<string, string> = {},
+  statsFile?: string,
+): Promise<TestStack> {
+  const stack = newStack({ ...providerEnv(emulator), ...env }, statsFile);
+  await initStack(stack, stackConfig, stackSecrets, attachments);
+  return stack;
 }
 
 /**
