@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { defaultJournalDir, openJournal } from "../../provider/impl/journal";
-import { bindingCalls, create, errorOf, ins, makeSeed, sg, useHarness } from "./helpers";
+import { bindingCalls, create, errorOf, useHarness } from "./helpers";
+import { ins, makeSeed, sg } from "./world";
 
 const h = useHarness();
 

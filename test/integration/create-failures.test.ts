@@ -1,5 +1,6 @@
 import { implementation } from "../../provider/impl/index";
-import { bindingCalls, create, errorOf, ins, lastSeq, makeSeed, REGION, sg, useHarness } from "./helpers";
+import { bindingCalls, create, errorOf, lastSeq, useHarness } from "./helpers";
+import { ins, makeSeed, REGION, sg } from "./world";
 
 let seedWorld: Record<string, string[]>;
 

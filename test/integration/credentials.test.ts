@@ -8,18 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import type { Seed } from "../../emulator/index";
 import { implementation } from "../../provider/impl/index";
-import {
-  create,
-  errorOf,
-  ins,
-  makeSeed,
-  REGION,
-  SECRET_ID,
-  SECRET_KEY,
-  sg,
-  TOKEN,
-  useHarness,
-} from "./helpers";
+import { create, errorOf, useHarness } from "./helpers";
+import { ins, makeSeed, REGION, SECRET_ID, SECRET_KEY, sg, TOKEN } from "./world";
 
 const ACCOUNT = "100000000001";
 const OTHER_ACCOUNT = "200000000002";

@@ -5,7 +5,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { implementation, resetForTests } from "../../provider/impl/index";
-import { bindingCalls, create, errorOf, ins, lastSeq, REGION, sg, useHarness } from "./helpers";
+import { bindingCalls, create, errorOf, lastSeq, useHarness } from "./helpers";
+import { ins, REGION, sg } from "./world";
 
 const h = useHarness();
 

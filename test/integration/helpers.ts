@@ -1,5 +1,6 @@
 // Shared set-up of the integration suites: a real emulator in-process, the
-// official SDK over HTTP, `implementation.*` called directly.
+// official SDK over HTTP, `implementation.*` called directly; and the calls
+// every suite makes (create, the error of a call, the binding calls sent).
 
 import * as fs from "fs";
 import * as os from "os";
@@ -7,45 +8,7 @@ import * as path from "path";
 import { startEmulator, type RunningEmulator, type Seed } from "../../emulator/index";
 import { implementation, resetForTests } from "../../provider/impl/index";
 import type { AttachmentOutputs } from "../../provider/types";
-
-export const REGION = "ap-guangzhou";
-export const SECRET_ID = "AKIDINTEGRATIONTEST00000000000000";
-/** Fake secrets: must never appear in any error, output or log line. */
-export const SECRET_KEY = "FAKE-SECRET-KEY-integration-5f3b9c2e71d04a8b";
-export const TOKEN = "FAKE-SESSION-TOKEN-integration-9d8c7b6a5f4e";
-
-export const sg = (n: number) => `sg-${String(n).padStart(8, "0")}`;
-export const ins = (n: number) => `ins-${String(n).padStart(8, "0")}`;
-
-/** A world of `instances` instances (ins-00000001...) holding `base` (sg-00000099) and SGs sg-00000001..sgs. */
-export function makeSeed(
-  opts: { instances?: number; sgs?: number; extra?: Record<string, string[]> } = {},
-): Seed {
-  const n = opts.instances ?? 10;
-  const groups = opts.sgs ?? 10;
-  const securityGroups = [{ id: sg(99), name: "base" }];
-  for (let i = 1; i <= groups; i++) securityGroups.push({ id: sg(i), name: `g${i}` });
-  const instances = [];
-  for (let i = 1; i <= n; i++) {
-    const id = ins(i);
-    instances.push({
-      id,
-      zone: `${REGION}-3`,
-      state: "RUNNING",
-      securityGroupIds: opts.extra?.[id] ?? [sg(99)],
-    });
-  }
-  return {
-    credentials: [{ secretId: SECRET_ID, secretKey: SECRET_KEY, token: TOKEN }],
-    regions: {
-      [REGION]: { securityGroups, instances },
-      "ap-shanghai": {
-        securityGroups: [{ id: "sg-sh000001", name: "sh" }],
-        instances: [{ id: "ins-sh000001", zone: "ap-shanghai-2", state: "RUNNING", securityGroupIds: [] }],
-      },
-    },
-  };
-}
+import { makeSeed, REGION, SECRET_ID, SECRET_KEY, TOKEN } from "./world";
 
 const TUNING_ENV: Record<string, string> = {
   SGATTACH_POLL_INTERVAL_MS: "15",

@@ -1,6 +1,7 @@
 // An error that names no culprit, in a request shared by several resources:
 // only the resources it concerns fail (through the provider's own methods).
-import { bindingCalls, create, ins, lastSeq, sg, useHarness } from "./helpers";
+import { bindingCalls, create, lastSeq, useHarness } from "./helpers";
+import { ins, sg } from "./world";
 
 const h = useHarness();
 

@@ -3,21 +3,8 @@ import * as os from "os";
 import * as path from "path";
 import { implementation, resetForTests, stats } from "../../provider/impl/index";
 import type { AttachmentOutputs } from "../../provider/types";
-import {
-  assertNoSecret,
-  bindingCalls,
-  create,
-  errorOf,
-  ins,
-  lastSeq,
-  makeSeed,
-  REGION,
-  SECRET_ID,
-  SECRET_KEY,
-  sg,
-  TOKEN,
-  useHarness,
-} from "./helpers";
+import { assertNoSecret, bindingCalls, create, errorOf, lastSeq, useHarness } from "./helpers";
+import { ins, makeSeed, REGION, SECRET_ID, SECRET_KEY, sg, TOKEN } from "./world";
 
 const h = useHarness();
 

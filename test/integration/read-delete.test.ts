@@ -1,18 +1,6 @@
 import { implementation, stats } from "../../provider/impl/index";
-import {
-  bindingCalls,
-  create,
-  errorOf,
-  ins,
-  lastSeq,
-  makeSeed,
-  REGION,
-  SECRET_ID,
-  SECRET_KEY,
-  sg,
-  TOKEN,
-  useHarness,
-} from "./helpers";
+import { bindingCalls, create, errorOf, lastSeq, useHarness } from "./helpers";
+import { ins, makeSeed, REGION, SECRET_ID, SECRET_KEY, sg, TOKEN } from "./world";
 
 const h = useHarness();
 

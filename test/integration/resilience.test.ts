@@ -1,19 +1,8 @@
 import { credentialProvider, SdkTransport } from "../../provider/impl/api";
 import { implementation, stats } from "../../provider/impl/index";
 import { parseEndpoint } from "../../provider/impl/settings";
-import {
-  bindingCalls,
-  create,
-  ins,
-  lastSeq,
-  makeSeed,
-  REGION,
-  SECRET_ID,
-  SECRET_KEY,
-  sg,
-  TOKEN,
-  useHarness,
-} from "./helpers";
+import { bindingCalls, create, lastSeq, useHarness } from "./helpers";
+import { ins, makeSeed, REGION, SECRET_ID, SECRET_KEY, sg, TOKEN } from "./world";
 
 const h = useHarness({ seed: makeSeed({ instances: 300, sgs: 30 }) });
 beforeEach(async () => {

@@ -6,18 +6,8 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { implementation } from "../../provider/impl/index";
-import {
-  assertNoSecret,
-  create,
-  errorOf,
-  ins,
-  REGION,
-  SECRET_ID,
-  SECRET_KEY,
-  sg,
-  TOKEN,
-  useHarness,
-} from "./helpers";
+import { assertNoSecret, create, errorOf, useHarness } from "./helpers";
+import { ins, REGION, SECRET_ID, SECRET_KEY, sg, TOKEN } from "./world";
 
 const WRONG_KEY = "FAKE-WRONG-KEY-never-print-me-7c1d2e3f4a5b";
 const ALL_SECRETS = [SECRET_KEY, TOKEN, WRONG_KEY];

@@ -6,7 +6,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { implementation } from "../../provider/impl/index";
-import { create, errorOf, ins, sg, useHarness } from "./helpers";
+import { create, errorOf, useHarness } from "./helpers";
+import { ins, sg } from "./world";
 import type { Fault } from "../../emulator";
 
 const h = useHarness();
