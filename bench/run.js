@@ -21,7 +21,12 @@ const os = require("os");
 const path = require("path");
 const { execFileSync } = require("child_process");
 
+const { parseArgs, selected, usage } = require("./args");
 const floor = require("./floor");
+const { evaluateGoals } = require("./goals");
+const { OPERATIONS, makeMemoryRecord, makeRecord, validateRecord } = require("./records");
+const { formatComparison, formatGoals, formatTable } = require("./report");
+const { tallyCalls, userErrorsOf } = require("./tally");
 const { scenarioList, specFor, CREDENTIAL } = require("./scenarios");
 const { RssWatcher, killMarked, MARKER_VAR } = require("./procwatch");
 
@@ -57,24 +62,6 @@ const tempDirs = new Set();
 
 function log(msg) {
   process.stderr.write(`[bench] ${msg}\n`);
-}
-
-function usage() {
-  return [
-    "usage: npm run bench -- [--quick] [--large] [--only a,c] [--parallel default,64]",
-    "                        [--providers ours,naive,baseline,trivial] [--out file] [--timeout-scale N]",
-    "  --quick          small sizes (smoke run)",
-    "  --large          add (a) and (c) at 1,000 instances (growth 200 → 1,000)",
-    "  --only a,c       scenario letters or full names (a-200x1)",
-    "  --parallel ...   'default' (the engine's, 4 × CPUs) and/or numbers; default: default,64",
-    "  --providers ...  subset of ours,naive,baseline,trivial; default: all",
-    "  --out file       results file (default .pulumi-local/bench/results.json, ignored by git)",
-    "  --resume         keep the records already in the results file; run only what is missing",
-    "  --record         when the run completes, also copy its results to bench/results.json (the documented run)",
-    "  --report         run nothing: print the comparison table and the goals of bench/results.json",
-    "                   (or of --out file, e.g. --out .pulumi-local/bench/results.json for the last run)",
-    "  --dump-calls     also write each run's emulator call log and CLI output to .pulumi-local/bench/calls/",
-  ].join("\n");
 }
 
 /**
@@ -207,7 +194,7 @@ async function runOne(ctx, scenario, parallelSetting, provider) {
   try {
     await stack.init();
     await stack.setSpec(specFor(scenario, provider));
-    for (const operation of floor.OPERATIONS) {
+    for (const operation of OPERATIONS) {
       const statsFile = path.join(tmp, `stats-${operation}.jsonl`);
       const naiveFile = path.join(tmp, `naive-${operation}.txt`);
       const seqBefore = maxSeq(await control.calls());
@@ -228,7 +215,7 @@ async function runOne(ctx, scenario, parallelSetting, provider) {
         );
       await control.waitIdle();
       const calls = (await control.calls(seqBefore)).filter((c) => c.seq > seqBefore);
-      const tally = floor.tallyCalls(calls);
+      const tally = tallyCalls(calls);
       if (opts.dumpCalls) {
         const dir = path.join(ctx.localDir, "bench", "calls");
         fs.mkdirSync(dir, { recursive: true });
@@ -236,7 +223,7 @@ async function runOne(ctx, scenario, parallelSetting, provider) {
         fs.writeFileSync(file, JSON.stringify({ t0: t0Ms, output: r.all, calls }, null, 1));
         if (fs.existsSync(statsFile)) fs.copyFileSync(statsFile, file.replace(/\.json$/, ".stats.jsonl"));
       }
-      const errs = floor.userErrorsOf(r.all);
+      const errs = userErrorsOf(r.all);
       if (r.code !== 0 && errs.count === 0 && !timedOut) {
         // A failure with no error diagnostic: keep the tail of the output.
         errs.samples = [r.all.trim().split("\n").slice(-3).join(" / ").slice(0, 240)];
@@ -244,7 +231,7 @@ async function runOne(ctx, scenario, parallelSetting, provider) {
 
       if (provider === "trivial") {
         records.push(
-          floor.makeMemoryRecord({
+          makeMemoryRecord({
             scenario: scenario.name,
             parallel,
             operation,
@@ -264,7 +251,7 @@ async function runOne(ctx, scenario, parallelSetting, provider) {
             ? readLines(naiveFile).filter((l) => l === "retry").length
             : providerStats(statsFile).retries;
         records.push(
-          floor.makeRecord({
+          makeRecord({
             scenario: scenario.name,
             parallel,
             provider,
@@ -373,7 +360,7 @@ function machineInfo(binDir) {
 async function main() {
   let opts;
   try {
-    opts = floor.parseArgs(process.argv.slice(2));
+    opts = parseArgs(process.argv.slice(2));
   } catch (e) {
     console.error(`${e.message}\n${usage()}`);
     process.exit(2);
@@ -385,9 +372,9 @@ async function main() {
   if (opts.report) {
     const file = opts.out ? path.resolve(opts.out) : RECORDED;
     const records = JSON.parse(fs.readFileSync(file, "utf8"));
-    console.log(floor.formatComparison(records));
+    console.log(formatComparison(records));
     console.log("\n## Goals (reported, not asserted)\n");
-    console.log(floor.formatGoals(floor.evaluateGoals(records, { parallel64: 64 })));
+    console.log(formatGoals(evaluateGoals(records, { parallel64: 64 })));
     return;
   }
   if (process.platform !== "linux") throw new Error("the benchmark reads /proc: Linux only");
@@ -407,7 +394,7 @@ async function main() {
 
   const machine = machineInfo(binDir);
   const defaultParallel = floor.defaultParallelism(machine.cpus);
-  const scenarios = scenarioList(opts).filter((s) => floor.selected(s.name, opts.only));
+  const scenarios = scenarioList(opts).filter((s) => selected(s.name, opts.only));
   const parallels = opts.parallel ?? ["default", "64"];
   const providers = opts.providers ?? ["ours", "naive", "baseline", "trivial"];
   const out = opts.out ? path.resolve(opts.out) : DEFAULT_OUT;
@@ -458,17 +445,17 @@ async function main() {
   }
 
   for (const r of records) {
-    const problems = floor.validateRecord(r);
+    const problems = validateRecord(r);
     if (problems.length)
       log(`record ${r.scenario} ${r.provider} ${r.operation} has bad fields: ${problems.join(", ")}`);
   }
-  const goals = floor.evaluateGoals(records, { parallel64: 64 });
+  const goals = evaluateGoals(records, { parallel64: 64 });
   console.log(
     `\n## Results (${((Date.now() - started) / 60000).toFixed(1)} min; ${machine.cpus} CPUs, ${machine.memGb} GB, ${machine.pulumi})\n`,
   );
-  console.log(floor.formatTable(records, { defaultParallel }));
+  console.log(formatTable(records, { defaultParallel }));
   console.log("\n## Goals (reported, not asserted)\n");
-  console.log(floor.formatGoals(goals));
+  console.log(formatGoals(goals));
   console.log(`\nresults: ${path.relative(process.cwd(), out) || out}`);
   if (opts.record && !interrupted) {
     fs.copyFileSync(out, RECORDED);

@@ -1,5 +1,5 @@
 import { instanceIdsFromMessage, type RunningEmulator } from "../../emulator";
-import { cvmClient, NO_RATE_LIMITS, REGION, sdkError, sleep, start } from "./helpers";
+import { cvmClient, NO_RATE_LIMITS, REGION, sdkError, start } from "./helpers";
 
 let emu: RunningEmulator;
 let client: any;
@@ -133,8 +133,8 @@ test("latency range {min,max} is honoured and completeOperations() fast-forwards
   expect(ops).toHaveLength(1);
   expect(ops[0].dueAt - ops[0].startedAt).toBeGreaterThanOrEqual(5000);
   expect(ops[0].dueAt - ops[0].startedAt).toBeLessThanOrEqual(6000);
-  await sleep(50);
   expect((await describeOne("ins-run00007")).LatestOperationState).toBe("OPERATING");
+  // Still pending after that look-up: only completeOperations() ends it.
   expect(await emu.control.completeOperations()).toBe(1);
   expect(await describeOne("ins-run00007")).toMatchObject({
     LatestOperationState: "SUCCESS",

@@ -7,16 +7,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { defaultJournalDir, openJournal } from "../../provider/impl/journal";
-import { bindingCalls, create, errorOf, Harness, ins, makeSeed, sg, startHarness } from "./helpers";
+import { bindingCalls, create, errorOf, useHarness } from "./helpers";
+import { ins, makeSeed, sg } from "./world";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.stop();
-});
+const h = useHarness();
 
 /** A pid that surely belongs to no running process: one that has just exited. */
 function deadPid(): number {

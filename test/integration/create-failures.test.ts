@@ -1,28 +1,11 @@
 import { implementation } from "../../provider/impl/index";
-import {
-  bindingCalls,
-  create,
-  errorOf,
-  Harness,
-  ins,
-  lastSeq,
-  makeSeed,
-  REGION,
-  sg,
-  startHarness,
-} from "./helpers";
+import { bindingCalls, create, errorOf, lastSeq, useHarness } from "./helpers";
+import { ins, makeSeed, REGION, sg } from "./world";
 
-let h: Harness;
 let seedWorld: Record<string, string[]>;
 
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.stop();
-});
+const h = useHarness();
 beforeEach(async () => {
-  await h.reset();
   seedWorld = await h.bindings();
 });
 

@@ -8,19 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import type { Seed } from "../../emulator/index";
 import { implementation } from "../../provider/impl/index";
-import {
-  create,
-  errorOf,
-  Harness,
-  ins,
-  makeSeed,
-  REGION,
-  SECRET_ID,
-  SECRET_KEY,
-  sg,
-  startHarness,
-  TOKEN,
-} from "./helpers";
+import { create, errorOf, useHarness } from "./helpers";
+import { ins, makeSeed, REGION, SECRET_ID, SECRET_KEY, sg, TOKEN } from "./world";
 
 const ACCOUNT = "100000000001";
 const OTHER_ACCOUNT = "200000000002";
@@ -53,12 +42,11 @@ const OWN_ENV = [
   "TENCENTCLOUD_CAM_ROLE_NAME",
 ];
 
-let h: Harness;
 let saved: Record<string, string | undefined>;
 let home: string;
 
+const h = useHarness({ seed: seed() });
 beforeAll(async () => {
-  h = await startHarness({ seed: seed() });
   saved = Object.fromEntries(OWN_ENV.map((k) => [k, process.env[k]]));
 });
 afterAll(async () => {
@@ -66,10 +54,8 @@ afterAll(async () => {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
-  await h.stop();
 });
 beforeEach(async () => {
-  await h.reset();
   for (const k of OWN_ENV) delete process.env[k];
   Object.assign(process.env, {
     TENCENTCLOUD_SECRET_ID: SECRET_ID,

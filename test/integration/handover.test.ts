@@ -5,18 +5,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { implementation, resetForTests } from "../../provider/impl/index";
-import { bindingCalls, create, errorOf, Harness, ins, lastSeq, REGION, sg, startHarness } from "./helpers";
+import { bindingCalls, create, errorOf, lastSeq, useHarness } from "./helpers";
+import { ins, REGION, sg } from "./world";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.stop();
-});
-beforeEach(async () => {
-  await h.reset();
-});
+const h = useHarness();
 
 const news = (ids: string[]) => ({
   securityGroupId: sg(1),

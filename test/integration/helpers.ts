@@ -1,5 +1,6 @@
 // Shared set-up of the integration suites: a real emulator in-process, the
-// official SDK over HTTP, `implementation.*` called directly.
+// official SDK over HTTP, `implementation.*` called directly; and the calls
+// every suite makes (create, the error of a call, the binding calls sent).
 
 import * as fs from "fs";
 import * as os from "os";
@@ -7,45 +8,7 @@ import * as path from "path";
 import { startEmulator, type RunningEmulator, type Seed } from "../../emulator/index";
 import { implementation, resetForTests } from "../../provider/impl/index";
 import type { AttachmentOutputs } from "../../provider/types";
-
-export const REGION = "ap-guangzhou";
-export const SECRET_ID = "AKIDINTEGRATIONTEST00000000000000";
-/** Fake secrets: must never appear in any error, output or log line. */
-export const SECRET_KEY = "FAKE-SECRET-KEY-integration-5f3b9c2e71d04a8b";
-export const TOKEN = "FAKE-SESSION-TOKEN-integration-9d8c7b6a5f4e";
-
-export const sg = (n: number) => `sg-${String(n).padStart(8, "0")}`;
-export const ins = (n: number) => `ins-${String(n).padStart(8, "0")}`;
-
-/** A world of `instances` instances (ins-00000001...) holding `base` (sg-00000099) and SGs sg-00000001..sgs. */
-export function makeSeed(
-  opts: { instances?: number; sgs?: number; extra?: Record<string, string[]> } = {},
-): Seed {
-  const n = opts.instances ?? 10;
-  const groups = opts.sgs ?? 10;
-  const securityGroups = [{ id: sg(99), name: "base" }];
-  for (let i = 1; i <= groups; i++) securityGroups.push({ id: sg(i), name: `g${i}` });
-  const instances = [];
-  for (let i = 1; i <= n; i++) {
-    const id = ins(i);
-    instances.push({
-      id,
-      zone: `${REGION}-3`,
-      state: "RUNNING",
-      securityGroupIds: opts.extra?.[id] ?? [sg(99)],
-    });
-  }
-  return {
-    credentials: [{ secretId: SECRET_ID, secretKey: SECRET_KEY, token: TOKEN }],
-    regions: {
-      [REGION]: { securityGroups, instances },
-      "ap-shanghai": {
-        securityGroups: [{ id: "sg-sh000001", name: "sh" }],
-        instances: [{ id: "ins-sh000001", zone: "ap-shanghai-2", state: "RUNNING", securityGroupIds: [] }],
-      },
-    },
-  };
-}
+import { makeSeed, REGION, SECRET_ID, SECRET_KEY, TOKEN } from "./world";
 
 const TUNING_ENV: Record<string, string> = {
   SGATTACH_POLL_INTERVAL_MS: "15",
@@ -78,15 +41,51 @@ const ENV_KEYS = [
 export interface Harness {
   emu: RunningEmulator;
   seed: Seed;
-  /** Restores the seed, clears faults/calls, forgets provider state. */
+  /** Restores the seed (or `seed`), clears faults/calls, forgets provider state. */
   reset(seed?: Seed): Promise<void>;
-  stop(): Promise<void>;
   bindings(): Promise<Record<string, string[]>>;
 }
 
-export async function startHarness(
-  opts: { seed?: Seed; operationLatencyMs?: number; env?: Record<string, string> } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  seed?: Seed;
+  operationLatencyMs?: number;
+  /** Extra environment for the provider (on top of the harness's credentials, endpoint and tuning). */
+  env?: Record<string, string>;
+}
+
+/**
+ * The harness of one test file: started before its tests and stopped after
+ * them, and reset before each test, so that every test starts from the seed
+ * with no faults, no calls and no provider state. Call it at the top level of
+ * the file; the harness is usable inside hooks and tests.
+ */
+export function useHarness(opts: HarnessOptions = {}): Harness {
+  let running: (Harness & { stop(): Promise<void> }) | undefined;
+  const live = () => {
+    if (!running) throw new Error("the harness is used outside a test (it starts in beforeAll)");
+    return running;
+  };
+  beforeAll(async () => {
+    running = await startHarness(opts);
+  });
+  afterAll(async () => {
+    await running?.stop();
+    running = undefined;
+  });
+  beforeEach(() => live().reset());
+  return {
+    get emu() {
+      return live().emu;
+    },
+    get seed() {
+      return live().seed;
+    },
+    reset: (seed) => live().reset(seed),
+    bindings: () => live().bindings(),
+  };
+}
+
+async function startHarness(opts: HarnessOptions): Promise<Harness & { stop(): Promise<void> }> {
   const saved: Record<string, string | undefined> = {};
   for (const k of ENV_KEYS) saved[k] = process.env[k];
   const seed = opts.seed ?? makeSeed();

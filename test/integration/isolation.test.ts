@@ -1,17 +1,9 @@
 // An error that names no culprit, in a request shared by several resources:
 // only the resources it concerns fail (through the provider's own methods).
-import { bindingCalls, create, Harness, ins, lastSeq, sg, startHarness } from "./helpers";
+import { bindingCalls, create, lastSeq, useHarness } from "./helpers";
+import { ins, sg } from "./world";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.stop();
-});
-beforeEach(async () => {
-  await h.reset();
-});
+const h = useHarness();
 
 describe("isolating an error that names no culprit", () => {
   it("a CAM deny of one instance: three creates sent together, only the denied one fails", async () => {

@@ -3,34 +3,10 @@ import * as os from "os";
 import * as path from "path";
 import { implementation, resetForTests, stats } from "../../provider/impl/index";
 import type { AttachmentOutputs } from "../../provider/types";
-import {
-  assertNoSecret,
-  bindingCalls,
-  create,
-  errorOf,
-  Harness,
-  ins,
-  lastSeq,
-  makeSeed,
-  REGION,
-  SECRET_ID,
-  SECRET_KEY,
-  sg,
-  startHarness,
-  TOKEN,
-} from "./helpers";
+import { assertNoSecret, bindingCalls, create, errorOf, lastSeq, useHarness } from "./helpers";
+import { ins, makeSeed, REGION, SECRET_ID, SECRET_KEY, sg, TOKEN } from "./world";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.stop();
-});
-beforeEach(async () => {
-  await h.reset();
-});
+const h = useHarness();
 
 function hasUndefined(v: unknown): boolean {
   if (v === undefined) return true;

@@ -1,31 +1,8 @@
 import { implementation, stats } from "../../provider/impl/index";
-import {
-  bindingCalls,
-  create,
-  errorOf,
-  Harness,
-  ins,
-  lastSeq,
-  REGION,
-  SECRET_ID,
-  SECRET_KEY,
-  makeSeed,
-  sg,
-  startHarness,
-  TOKEN,
-} from "./helpers";
+import { bindingCalls, create, errorOf, lastSeq, useHarness } from "./helpers";
+import { ins, makeSeed, REGION, SECRET_ID, SECRET_KEY, sg, TOKEN } from "./world";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.stop();
-});
-beforeEach(async () => {
-  await h.reset();
-});
+const h = useHarness();
 
 /** Resolves once this process has sent a Disassociate request (it is then held by a latency fault). */
 async function disassociateSent(before: number): Promise<void> {

@@ -1,31 +1,11 @@
 import { credentialProvider, SdkTransport } from "../../provider/impl/api";
 import { implementation, stats } from "../../provider/impl/index";
 import { parseEndpoint } from "../../provider/impl/settings";
-import {
-  bindingCalls,
-  create,
-  Harness,
-  ins,
-  lastSeq,
-  makeSeed,
-  REGION,
-  SECRET_ID,
-  SECRET_KEY,
-  sg,
-  startHarness,
-  TOKEN,
-} from "./helpers";
+import { bindingCalls, create, lastSeq, useHarness } from "./helpers";
+import { ins, makeSeed, REGION, SECRET_ID, SECRET_KEY, sg, TOKEN } from "./world";
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness({ seed: makeSeed({ instances: 300, sgs: 30 }) });
-});
-afterAll(async () => {
-  await h.stop();
-});
+const h = useHarness({ seed: makeSeed({ instances: 300, sgs: 30 }) });
 beforeEach(async () => {
-  await h.reset();
   await h.emu.control.configure({
     operationLatencyMs: 30,
     associateAlreadyBound: "error",

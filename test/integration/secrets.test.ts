@@ -6,27 +6,14 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { implementation } from "../../provider/impl/index";
-import {
-  assertNoSecret,
-  create,
-  errorOf,
-  Harness,
-  ins,
-  REGION,
-  SECRET_ID,
-  SECRET_KEY,
-  sg,
-  startHarness,
-  TOKEN,
-} from "./helpers";
+import { assertNoSecret, create, errorOf, useHarness } from "./helpers";
+import { ins, REGION, SECRET_ID, SECRET_KEY, sg, TOKEN } from "./world";
 
 const WRONG_KEY = "FAKE-WRONG-KEY-never-print-me-7c1d2e3f4a5b";
 const ALL_SECRETS = [SECRET_KEY, TOKEN, WRONG_KEY];
 
-let h: Harness;
 let logged: string[];
 let spies: jest.SpyInstance[];
-let statsFile: string;
 
 function expectClean(text: string): void {
   for (const s of ALL_SECRETS) expect(text).not.toContain(s);
@@ -58,15 +45,9 @@ async function failingMessage(fn: () => Promise<unknown>): Promise<string> {
   return e.message;
 }
 
-beforeAll(async () => {
-  statsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sgsecrets-")), "stats.jsonl");
-  h = await startHarness({ env: { SGATTACH_STATS_FILE: statsFile } });
-});
-afterAll(async () => {
-  await h.stop();
-});
+const statsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sgsecrets-")), "stats.jsonl");
+const h = useHarness({ env: { SGATTACH_STATS_FILE: statsFile } });
 beforeEach(async () => {
-  await h.reset();
   logged = [];
   const capture = (...args: unknown[]) => {
     logged.push(args.map((a) => (a instanceof Error ? `${a.message}\n${a.stack}` : String(a))).join(" "));

@@ -6,19 +6,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { implementation } from "../../provider/impl/index";
-import { create, errorOf, Harness, ins, sg, startHarness } from "./helpers";
+import { create, errorOf, useHarness } from "./helpers";
+import { ins, sg } from "./world";
 import type { Fault } from "../../emulator";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.stop();
-});
-beforeEach(async () => {
-  await h.reset();
-});
+const h = useHarness();
 
 const OWNER = "proj/stack-one/web";
 const tokenFailure = (action: string, count?: number): Fault => ({

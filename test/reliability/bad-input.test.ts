@@ -25,20 +25,16 @@ import {
   stackSecrets,
   startWorld,
 } from "../e2e/world";
+import { initStack, newStack, stackOn, type AttachmentSpec } from "./stacks";
+import { pool } from "./processes";
 import {
-  diagnostics,
-  everythingOf,
-  expectNoSecret,
   expectOtherSgUntouched,
   expectStateMatchesWorld,
-  initStack,
-  newStack,
-  pool,
   seedBindingsOf,
   statePairs,
-  type AttachmentSpec,
   type Bindings,
-} from "./support";
+} from "./invariants";
+import { diagnostics, everythingOf, expectNoSecret } from "./output";
 
 jest.setTimeout(900_000);
 
@@ -322,79 +318,48 @@ describe("bad input gives a clear error and leaves the cloud unchanged", () => {
   let emulator: RunningEmulator;
   const worldSeed = seed();
   const seedBindings: Bindings = seedBindingsOf(worldSeed);
-  const stacks: TestStack[] = [];
-  const results = new Map<string, { run: RunResult; diag: Record<string, string>; ms: number }>();
 
   beforeAll(async () => {
     emulator = await startWorld(worldSeed);
   });
   afterAll(async () => {
-    await pool(stacks, PARALLEL, (s) => s.cleanup());
     await emulator?.stop();
   });
 
-  async function runCase(c: Case): Promise<void> {
-    const env = { ...providerEnv(emulator), ...(c.env ? await c.env(emulator) : {}) };
-    const stack = newStack(env);
-    stacks.push(stack);
-    await initStack(stack, c.config ?? stackConfig, c.secrets ?? stackSecrets, c.attachments);
-    const t0 = Date.now();
-    const run = c.command === "up" ? await stack.up() : await stack.preview();
-    const ms = Date.now() - t0;
-    results.set(c.name, { run, diag: diagnostics(run.all), ms });
+  interface Outcome {
+    stack: TestStack;
+    run: RunResult;
+    diag: Record<string, string>;
   }
 
-  it("runs every check-time and settings case (several stacks at a time)", async () => {
-    const cases: Case[] = [
-      ...CHECK_RUNS.map((r): Case => ({
-        name: r.name,
-        about: r.name,
-        attachments: one(r.name, r.attachment),
-        command: "preview",
-        expect: [],
-      })),
-      ...SETTINGS_CASES,
-    ];
-    await pool(cases, PARALLEL, runCase);
-    expect(results.size).toBe(cases.length);
-  });
+  async function runCase(c: Case): Promise<Outcome> {
+    const env = { ...providerEnv(emulator), ...(c.env ? await c.env(emulator) : {}) };
+    const stack = newStack(env);
+    await initStack(stack, c.config ?? stackConfig, c.secrets ?? stackSecrets, c.attachments);
+    const run = c.command === "up" ? await stack.up() : await stack.preview();
+    return { stack, run, diag: diagnostics(run.all) };
+  }
 
-  describe.each(CHECK_RUNS.flatMap((r) => r.cases.map((c) => [c.about, r.name, c] as const)))(
-    "%s",
-    (_about, run, c) => {
-      it("fails at check time, naming the property and the fix", () => {
-        const r = results.get(run);
-        expect(r).toBeDefined();
-        expect(r!.run.code).not.toBe(0);
-        const text = r!.diag[run] ?? "";
-        const line = text
-          .split("\n")
-          .find((l) => new RegExp(`property ${c.property} value .* has a problem`).test(l));
-        if (!line)
-          throw new Error(
-            `no check failure for property ${c.property} of ${run}; the CLI said:\n${r!.run.all}`,
-          );
-        for (const re of c.expect) {
-          if (!re.test(line)) throw new Error(`the error for ${c.property} does not match ${re}:\n${line}`);
-        }
-      });
-    },
-  );
-
-  describe.each(SETTINGS_CASES.map((c) => [c.about, c] as const))("%s", (_about, c) => {
-    it("fails with an error that names the setting or cause and the fix", () => {
-      const r = results.get(c.name);
-      expect(r).toBeDefined();
-      expect(r!.run.code).not.toBe(0);
-      const text = r!.diag[c.name] ?? "";
-      if (text === "") throw new Error(`no diagnostics for resource ${c.name}; the CLI said:\n${r!.run.all}`);
-      for (const re of c.expect) {
-        if (!re.test(text)) throw new Error(`the error for ${c.name} does not match ${re}:\n${text}`);
-      }
+  /**
+   * The cases of one block, several stacks at a time, on a world reset to the
+   * seed: each block makes its own runs and its tests read only those.
+   */
+  function useCases(cases: () => Case[]): Map<string, Outcome> {
+    const outcomes = new Map<string, Outcome>();
+    beforeAll(async () => {
+      await emulator.control.reset();
+      const list = cases();
+      const done = await pool(list, PARALLEL, runCase);
+      list.forEach((c, k) => outcomes.set(c.name, done[k]));
     });
-  });
+    afterAll(async () => {
+      await pool([...outcomes.values()], PARALLEL, (o) => o.stack.cleanup());
+    });
+    return outcomes;
+  }
 
-  it("left the world unchanged: no binding made, no group touched", async () => {
+  /** No binding made, no group touched, and no secret (nor the wrong key) shown by these runs. */
+  async function expectNothingChanged(outcomes: Outcome[]) {
     expect(await emulator.control.bindings(REGION)).toEqual(seedBindings);
     const calls = await emulator.control.calls();
     const applied = calls.filter(
@@ -403,6 +368,69 @@ describe("bad input gives a clear error and leaves the cloud unchanged", () => {
     );
     expect(applied).toEqual([]);
     await expectOtherSgUntouched(emulator, calls);
+    // The raw state files hold what `stack export` would print: skip the export here.
+    const texts = await pool(outcomes, PARALLEL, (o) => everythingOf(o.stack, [], false));
+    expectNoSecret([...texts, JSON.stringify(calls)].join("\n"), [SECRET_KEY, WRONG_KEY]);
+  }
+
+  describe("check-time mistakes (one resource per run, every failure of it reported)", () => {
+    const outcomes = useCases(() =>
+      CHECK_RUNS.map((r): Case => ({
+        name: r.name,
+        about: r.name,
+        attachments: one(r.name, r.attachment),
+        command: "preview",
+        expect: [],
+      })),
+    );
+
+    describe.each(CHECK_RUNS.flatMap((r) => r.cases.map((c) => [c.about, r.name, c] as const)))(
+      "%s",
+      (_about, run, c) => {
+        it("fails at check time, naming the property and the fix", () => {
+          const r = outcomes.get(run);
+          expect(r).toBeDefined();
+          expect(r!.run.code).not.toBe(0);
+          const text = r!.diag[run] ?? "";
+          const line = text
+            .split("\n")
+            .find((l) => new RegExp(`property ${c.property} value .* has a problem`).test(l));
+          if (!line)
+            throw new Error(
+              `no check failure for property ${c.property} of ${run}; the CLI said:\n${r!.run.all}`,
+            );
+          for (const re of c.expect) {
+            if (!re.test(line)) throw new Error(`the error for ${c.property} does not match ${re}:\n${line}`);
+          }
+        });
+      },
+    );
+
+    it("left the world unchanged and showed no secret", async () => {
+      await expectNothingChanged([...outcomes.values()]);
+    });
+  });
+
+  describe("mistakes in the provider's settings (one stack each)", () => {
+    const outcomes = useCases(() => SETTINGS_CASES);
+
+    describe.each(SETTINGS_CASES.map((c) => [c.about, c] as const))("%s", (_about, c) => {
+      it("fails with an error that names the setting or cause and the fix", () => {
+        const r = outcomes.get(c.name);
+        expect(r).toBeDefined();
+        expect(r!.run.code).not.toBe(0);
+        const text = r!.diag[c.name] ?? "";
+        if (text === "")
+          throw new Error(`no diagnostics for resource ${c.name}; the CLI said:\n${r!.run.all}`);
+        for (const re of c.expect) {
+          if (!re.test(text)) throw new Error(`the error for ${c.name} does not match ${re}:\n${text}`);
+        }
+      });
+    });
+
+    it("left the world unchanged and showed no secret (nor the wrong key)", async () => {
+      await expectNothingChanged([...outcomes.values()]);
+    });
   });
 
   describe("create-time cases and two claims of one binding, one `up --continue-on-error`", () => {
@@ -419,9 +447,8 @@ describe("bad input gives a clear error and leaves the cloud unchanged", () => {
       );
 
     beforeAll(async () => {
-      stack = newStack(providerEnv(emulator));
-      stacks.push(stack);
-      await initStack(stack, stackConfig, stackSecrets, [
+      await emulator.control.reset();
+      stack = await stackOn(emulator, [
         ...CREATE_CASES.map((c) => c.attachment),
         // Two resources claiming F on ins2 (a group nothing else uses).
         { name: "claimOne", securityGroupId: F, instanceIds: [ins(1), ins(2)] },
@@ -429,6 +456,9 @@ describe("bad input gives a clear error and leaves the cloud unchanged", () => {
       ]);
       run = await stack.up(["--continue-on-error"]);
       diag = diagnostics(run.all);
+    });
+    afterAll(async () => {
+      await stack?.cleanup();
     });
 
     it("reports every failed create", async () => {
@@ -475,19 +505,16 @@ describe("bad input gives a clear error and leaves the cloud unchanged", () => {
       await expectStateMatchesWorld(stack, emulator, seedBindings);
     });
 
-    it("destroy leaves the world as seeded", async () => {
+    it("destroy leaves the world as seeded; no secret shown in output, state, export or API messages", async () => {
       const d = await stack.destroy();
       expect(d.code).toBe(0);
       await emulator.control.waitIdle();
       expect(await emulator.control.bindings(REGION)).toEqual(seedBindings);
       await expectOtherSgUntouched(emulator);
+      expectNoSecret(await everythingOf(stack, [JSON.stringify(await emulator.control.calls())]), [
+        SECRET_KEY,
+        WRONG_KEY,
+      ]);
     });
-  });
-
-  it("never shows the secret key (nor the wrong one) in output, state, export or API messages", async () => {
-    const calls = await emulator.control.calls();
-    // The raw state files hold what `stack export` would print: skip the export here (15 stacks).
-    const texts = await pool(stacks, PARALLEL, (s) => everythingOf(s, [], false));
-    expectNoSecret([...texts, JSON.stringify(calls)].join("\n"), [SECRET_KEY, WRONG_KEY]);
   });
 });

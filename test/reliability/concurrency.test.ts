@@ -7,18 +7,10 @@
 // exactly without being exceeded.
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, summary, type TestStack } from "../e2e/harness";
-import { ins, providerEnv, REGION, seedWorld, stackConfig, stackSecrets, startWorld } from "../e2e/world";
-import {
-  everythingOf,
-  expectNoSecret,
-  expectOtherSgUntouched,
-  expectStateMatchesWorld,
-  expectWorld,
-  initStack,
-  newStack,
-  seedBindingsOf,
-  type AttachmentSpec,
-} from "./support";
+import { ins, REGION, seedWorld, startWorld } from "../e2e/world";
+import { type AttachmentSpec, stackOn } from "./stacks";
+import { expectOtherSgUntouched, expectStateMatchesWorld, expectWorld, seedBindingsOf } from "./invariants";
+import { everythingOf, expectNoSecret } from "./output";
 
 jest.setTimeout(900_000);
 
@@ -51,8 +43,7 @@ describe("concurrent bindings in one program", () => {
   beforeAll(async () => {
     // A long asynchronous operation widens every window for a collision.
     emulator = await startWorld(seed, 600);
-    stack = newStack(providerEnv(emulator));
-    await initStack(stack, stackConfig, stackSecrets, PROGRAM);
+    stack = await stackOn(emulator, PROGRAM);
   });
   afterAll(async () => {
     await stack?.cleanup();

@@ -12,35 +12,24 @@
 // orphaned: no binding unknown to the state, no process left running, no
 // pending operation left in the state. (Should the kill corrupt the file
 // backend's checkpoint, "failed to load checkpoint: EOF", the documented
-// repair comes first: see repairCheckpoint in support.ts.)
+// repair comes first: see repairCheckpoint in stacks.ts.)
+//
+// Each test starts from the seed on a stack of its own and kills its own run.
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, summary, type RunResult, type TestStack } from "../e2e/harness";
-import { ins, providerEnv, REGION, seedWorld, stackConfig, stackSecrets, startWorld } from "../e2e/world";
+import { ins, REGION, seedWorld, startWorld } from "../e2e/world";
+import { type AttachmentSpec, markOf, pendingOperations, repairCheckpoint, setSpec, stackOn } from "./stacks";
+import { killRun, processesOf, waitFor, type ProcInfo } from "./processes";
 import {
-  everythingOf,
-  expectFailed,
-  expectNoSecret,
   expectOtherSgUntouched,
   expectStateMatchesWorld,
   expectWorld,
-  initStack,
-  killRun,
   managedPairs,
-  markOf,
-  newStack,
-  pendingOperations,
-  processesOf,
-  recordResult,
-  repairCheckpoint,
   seedBindingsOf,
-  setSpec,
-  sleep,
   statePairs,
-  timed,
-  waitFor,
-  type AttachmentSpec,
-  type ProcInfo,
-} from "./support";
+} from "./invariants";
+import { everythingOf, expectFailed, expectNoSecret } from "./output";
+import { recordResult, timed } from "./figures";
 
 jest.setTimeout(900_000);
 
@@ -65,17 +54,23 @@ describe("a CLI run killed midway (whole process tree)", () => {
   let stack: TestStack;
   const seed = seedWorld(N, [A]);
   const seedBindings = seedBindingsOf(seed);
+  /** Figures of this file's runs, recorded once all have run (never read by a test). */
   const figures: Record<string, unknown> = {};
 
   beforeAll(async () => {
     // A slow-ish async operation, so that some are still OPERATING at the kill.
     emulator = await startWorld(seed, 800);
-    stack = newStack(providerEnv(emulator));
-    await initStack(stack, stackConfig, stackSecrets, program());
+  });
+  beforeEach(async () => {
+    await emulator.control.reset();
+    stack = await stackOn(emulator, program());
+  });
+  afterEach(async () => {
+    await killRun(markOf(stack)).catch(() => undefined);
+    await stack.cleanup();
   });
   afterAll(async () => {
-    await killRun(markOf(stack)).catch(() => undefined);
-    await stack?.cleanup();
+    recordResult("crash", figures);
     await emulator?.stop();
   });
 
@@ -109,49 +104,89 @@ describe("a CLI run killed midway (whole process tree)", () => {
     return { killed, run, ...seen };
   }
 
-  /** After the kill, nothing of the run survives and no API call arrives any more. */
-  async function expectNothingLeftRunning(killed: ProcInfo[]) {
+  const killUpMidway = () =>
+    killMidway(
+      ["up", "--yes", "--skip-preview", "--non-interactive", "--color", "never", "--parallel", "64"],
+      SLOW_BIND,
+      // Midway, and with an asynchronous operation accepted but not finished.
+      (bound, operating) => bound >= 10 && operating > 0,
+    );
+
+  /** The program fully bound, then its `destroy` killed midway. */
+  async function killDestroyMidway() {
+    expectOk(await stack.up(["--parallel", "64"]));
+    await emulator.control.waitIdle();
+    expect(await boundCount()).toBe(N);
+    return killMidway(
+      ["destroy", "--yes", "--skip-preview", "--non-interactive", "--color", "never", "--parallel", "64"],
+      SLOW_UNBIND,
+      (bound, operating) => bound <= N - 10 && operating > 0,
+    );
+  }
+
+  /**
+   * After the kill nothing of the run survives, so no API call can arrive any
+   * more: the call log does not grow while the operations the kill left
+   * settle and the checkpoint is checked (and repaired if the kill broke it).
+   * Returns how the checkpoint was repaired.
+   */
+  async function settleAfterKill(killed: ProcInfo[]): Promise<string> {
     expect(killed.some((p) => p.cmdline.includes("cmd/dynamic-provider"))).toBe(true);
     expect(processesOf(markOf(stack))).toEqual([]);
     const before = (await emulator.control.calls()).length;
-    await sleep(1500);
+    const repair = (await repairCheckpoint(stack)) ?? "not needed";
+    await emulator.control.waitIdle();
     expect((await emulator.control.calls()).length).toBe(before);
+    return repair;
+  }
+
+  /**
+   * Midway, once the operations the kill left have settled: some bound, not
+   * all, and the kill hit an operation in flight. Returns the kill's figures.
+   */
+  async function expectKilledMidway(k: { bound: number; operating: number }) {
+    const bound = await boundCount();
+    expect(k.operating).toBeGreaterThan(0);
+    expect(bound).toBeGreaterThan(0);
+    expect(bound).toBeLessThan(N);
+    return {
+      boundAtKill: k.bound,
+      operatingAtKill: k.operating,
+      boundAfterOperationsSettled: bound,
+      resourcesInState: (await stack.resources()).length,
+      pendingOperations: (await pendingOperations(stack)).length,
+    };
+  }
+
+  /** OTHER_SG never named nor moved, and the secret key nowhere in this test's output, state or API messages. */
+  async function expectNoHarm() {
+    await expectOtherSgUntouched(emulator);
+    expectNoSecret(await everythingOf(stack, [JSON.stringify(await emulator.control.calls())]));
   }
 
   describe("pulumi up", () => {
     it("is killed while the bindings are being made", async () => {
-      const k = await killMidway(
-        ["up", "--yes", "--skip-preview", "--non-interactive", "--color", "never", "--parallel", "64"],
-        SLOW_BIND,
-        // Midway, and with an asynchronous operation accepted but not finished.
-        (bound, operating) => bound >= 10 && operating > 0,
-      );
+      const k = await killUpMidway();
       expect(k.run.code).not.toBe(0);
-      await expectNothingLeftRunning(k.killed);
-      figures.upCheckpointRepair = (await repairCheckpoint(stack)) ?? "not needed";
-      await emulator.control.waitIdle();
-      const bound = await boundCount();
-      // Midway: some bound, not all; the kill hit an operation in flight.
-      expect(k.operating).toBeGreaterThan(0);
-      expect(bound).toBeGreaterThan(0);
-      expect(bound).toBeLessThan(N);
+      figures.upCheckpointRepair = await settleAfterKill(k.killed);
       figures.killedUp = {
         processesKilled: k.killed.map((p) => p.cmdline.split(" ").slice(0, 2).join(" ")),
-        boundAtKill: k.bound,
-        operatingAtKill: k.operating,
-        boundAfterOperationsSettled: bound,
-        resourcesInState: (await stack.resources()).length,
-        pendingOperations: (await pendingOperations(stack)).length,
+        ...(await expectKilledMidway(k)),
       };
+      await expectNoHarm();
     });
 
     it("leaves the stack locked until `pulumi cancel`", async () => {
+      await settleAfterKill((await killUpMidway()).killed);
       const locked = expectFailed(await stack.refresh());
       expect(locked.all).toMatch(/locked/i);
       expectOk(await stack.run(["cancel", "--yes", stack.stack]));
+      await expectNoHarm();
     });
 
-    it("recovery: refresh --clear-pending-creates, then up, converges to exactly the program", async () => {
+    it("recovery: cancel, refresh --clear-pending-creates, then up, converges to exactly the program", async () => {
+      await settleAfterKill((await killUpMidway()).killed);
+      expectOk(await stack.run(["cancel", "--yes", stack.stack]));
       const refresh = expectOk(await stack.refresh(["--clear-pending-creates"]));
       expect(await pendingOperations(stack)).toEqual([]);
       const { value: up, ms } = await timed(() => stack.up(["--parallel", "64"]));
@@ -175,50 +210,38 @@ describe("a CLI run killed midway (whole process tree)", () => {
       await expectWorld(emulator, seedBindings, program());
       await expectStateMatchesWorld(stack, emulator, seedBindings);
       expect(await pendingOperations(stack)).toEqual([]);
+      await expectNoHarm();
     });
 
-    it("workaround that converges today: one up with adoptExisting: true takes the orphaned bindings over", async () => {
+    it("workaround that converges today: after cancel and refresh, one up with adoptExisting: true takes the orphaned bindings over", async () => {
+      await settleAfterKill((await killUpMidway()).killed);
+      expectOk(await stack.run(["cancel", "--yes", stack.stack]));
+      expectOk(await stack.refresh(["--clear-pending-creates"]));
       await setSpec(stack, program(true));
       expectOk(await stack.up(["--parallel", "64"]));
       await emulator.control.waitIdle();
       await expectWorld(emulator, seedBindings, program());
       await expectStateMatchesWorld(stack, emulator, seedBindings);
       expect(await pendingOperations(stack)).toEqual([]);
-      // Back to the plain program: adoptExisting alone is no change.
-      await setSpec(stack, program());
+      await expectNoHarm();
     });
   });
 
   describe("pulumi destroy", () => {
     it("is killed while the bindings are being removed", async () => {
-      expect(await boundCount()).toBe(N);
-      const k = await killMidway(
-        ["destroy", "--yes", "--skip-preview", "--non-interactive", "--color", "never", "--parallel", "64"],
-        SLOW_UNBIND,
-        (bound, operating) => bound <= N - 10 && operating > 0,
-      );
+      const k = await killDestroyMidway();
       expect(k.run.code).not.toBe(0);
-      await expectNothingLeftRunning(k.killed);
-      figures.destroyCheckpointRepair = (await repairCheckpoint(stack)) ?? "not needed";
-      await emulator.control.waitIdle();
-      const bound = await boundCount();
-      expect(k.operating).toBeGreaterThan(0);
-      expect(bound).toBeGreaterThan(0);
-      expect(bound).toBeLessThan(N);
+      figures.destroyCheckpointRepair = await settleAfterKill(k.killed);
+      figures.killedDestroy = await expectKilledMidway(k);
       // Whatever is still bound is still in the state: nothing unknown.
       const world = managedPairs(await emulator.control.bindings(REGION), seedBindings);
       const state = new Set(await statePairs(stack));
       expect(world.filter((p) => !state.has(p))).toEqual([]);
-      figures.killedDestroy = {
-        boundAtKill: k.bound,
-        operatingAtKill: k.operating,
-        boundAfterOperationsSettled: bound,
-        resourcesInState: (await stack.resources()).length,
-        pendingOperations: (await pendingOperations(stack)).length,
-      };
+      await expectNoHarm();
     });
 
     it("recovery: cancel, refresh, destroy leaves exactly the seed", async () => {
+      await settleAfterKill((await killDestroyMidway()).killed);
       expectOk(await stack.run(["cancel", "--yes", stack.stack]));
       expectOk(await stack.refresh(["--clear-pending-creates"]));
       await expectStateMatchesWorld(stack, emulator, seedBindings);
@@ -229,12 +252,7 @@ describe("a CLI run killed midway (whole process tree)", () => {
       expect(await emulator.control.bindings(REGION)).toEqual(seedBindings);
       expect(await stack.resources()).toEqual([]);
       expect(await pendingOperations(stack)).toEqual([]);
+      await expectNoHarm();
     });
-  });
-
-  it("never touched OTHER_SG, never showed the secret key; figures recorded", async () => {
-    await expectOtherSgUntouched(emulator);
-    expectNoSecret(await everythingOf(stack, [JSON.stringify(await emulator.control.calls())]));
-    recordResult("crash", figures);
   });
 });

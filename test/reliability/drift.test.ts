@@ -5,29 +5,16 @@
 // list) are never touched by any operation.
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, summary, type TestStack } from "../e2e/harness";
+import { ins, OTHER_SG, REGION, SECRET_ID, seedWorld, startWorld } from "../e2e/world";
+import { type AttachmentSpec, stackOn } from "./stacks";
 import {
-  ins,
-  OTHER_SG,
-  providerEnv,
-  REGION,
-  seedWorld,
-  stackConfig,
-  stackSecrets,
-  startWorld,
-} from "../e2e/world";
-import {
-  everythingOf,
-  expectNoSecret,
   expectOtherSgUntouched,
   expectStateMatchesWorld,
-  initStack,
-  newStack,
   normalise,
   seedBindingsOf,
-  SECRET_ID,
-  type AttachmentSpec,
   type Bindings,
-} from "./support";
+} from "./invariants";
+import { everythingOf, expectNoSecret } from "./output";
 
 jest.setTimeout(900_000);
 
@@ -62,8 +49,7 @@ describe("drift made outside Pulumi", () => {
     emulator = await startWorld(seed);
     await emulator.control.mutate({ op: "addCredential", secretId: OUTSIDE_ID, secretKey: OUTSIDE_KEY });
     outside = outsider(emulator);
-    stack = newStack(providerEnv(emulator));
-    await initStack(stack, stackConfig, stackSecrets, PROGRAM);
+    stack = await stackOn(emulator, PROGRAM);
     expectOk(await stack.up());
   });
   afterAll(async () => {

@@ -5,32 +5,17 @@
 // and a second refresh finds no drift.
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, summary, type TestStack } from "../e2e/harness";
+import { ins, outsideClient, REGION, seedWorld, startWorld } from "../e2e/world";
+import { type AttachmentSpec, setSpec, stackOn } from "./stacks";
 import {
-  ins,
-  outsideClient,
-  providerEnv,
-  REGION,
-  seedWorld,
-  stackConfig,
-  stackSecrets,
-  startWorld,
-} from "../e2e/world";
-import {
-  diagnostics,
-  everythingOf,
-  expectFailed,
-  expectNoSecret,
   expectOtherSgUntouched,
   expectStateMatchesWorld,
   expectWorld,
-  initStack,
   managedPairs,
-  newStack,
   seedBindingsOf,
-  setSpec,
   statePairs,
-  type AttachmentSpec,
-} from "./support";
+} from "./invariants";
+import { diagnostics, everythingOf, expectFailed, expectNoSecret } from "./output";
 
 jest.setTimeout(900_000);
 
@@ -48,8 +33,7 @@ describe("an asynchronous operation that ends FAILED", () => {
 
   beforeAll(async () => {
     emulator = await startWorld(seed);
-    stack = newStack(providerEnv(emulator));
-    await initStack(stack, stackConfig, stackSecrets, program([1, 2, 3]));
+    stack = await stackOn(emulator, program([1, 2, 3]));
   });
   afterAll(async () => {
     await stack?.cleanup();

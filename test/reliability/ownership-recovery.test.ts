@@ -10,26 +10,18 @@ import type { Fault, RunningEmulator } from "../../emulator";
 import { expectOk, type RunResult, type TestStack } from "../e2e/harness";
 import { ins, providerEnv, REGION, seedWorld, stackConfig, stackSecrets, startWorld } from "../e2e/world";
 import {
-  diagnostics,
-  expectFailed,
-  expectNoSecret,
-  expectOtherSgUntouched,
-  everythingOf,
   initStack,
-  killRun,
-  managedPairs,
   markOf,
   newStack,
   pendingOperations,
-  recordResult,
   repairCheckpoint,
-  seedBindingsOf,
   setSpec,
-  statePairs,
-  timed,
-  waitFor,
   type AttachmentSpec,
-} from "./support";
+} from "./stacks";
+import { killRun, waitFor } from "./processes";
+import { expectOtherSgUntouched, managedPairs, seedBindingsOf, statePairs } from "./invariants";
+import { diagnostics, expectFailed, expectNoSecret, everythingOf } from "./output";
+import { recordResult, timed } from "./figures";
 
 jest.setTimeout(900_000);
 

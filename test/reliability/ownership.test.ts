@@ -19,19 +19,15 @@ import {
   stackSecrets,
   startWorld,
 } from "../e2e/world";
+import { initStack, newStack, setSpec, type AttachmentSpec } from "./stacks";
 import {
-  diagnostics,
-  expectFailed,
   expectOtherSgUntouched,
   expectStateMatchesWorld,
-  initStack,
   managedPairs,
-  newStack,
   seedBindingsOf,
-  setSpec,
   statePairs,
-  type AttachmentSpec,
-} from "./support";
+} from "./invariants";
+import { diagnostics, expectFailed } from "./output";
 
 jest.setTimeout(900_000);
 

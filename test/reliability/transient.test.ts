@@ -15,24 +15,12 @@ import * as fs from "fs";
 import * as path from "path";
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, summary, type TestStack } from "../e2e/harness";
-import { ins, providerEnv, REGION, seedWorld, stackConfig, stackSecrets, startWorld } from "../e2e/world";
-import {
-  everythingOf,
-  expectNoSecret,
-  expectOtherSgUntouched,
-  expectStateMatchesWorld,
-  expectWorld,
-  initStack,
-  newStack,
-  readStats,
-  recordResult,
-  statsDelta,
-  seedBindingsOf,
-  tempStatsFile,
-  timed,
-  type AttachmentSpec,
-  type StatsTotals,
-} from "./support";
+import { ins, REGION, seedWorld, startWorld } from "../e2e/world";
+import { type AttachmentSpec, stackOn } from "./stacks";
+import { expectOtherSgUntouched, expectStateMatchesWorld, expectWorld, seedBindingsOf } from "./invariants";
+import { everythingOf, expectNoSecret } from "./output";
+import { readStats, statsDelta, tempStatsFile, type StatsTotals } from "./stats";
+import { recordResult, timed } from "./figures";
 
 jest.setTimeout(900_000);
 
@@ -81,8 +69,7 @@ describe.each(CONFIGS)(`${FAULT_RATE * 100}% of API calls fail transiently, $lab
 
   beforeAll(async () => {
     emulator = await startWorld(seed);
-    stack = newStack({ ...providerEnv(emulator), ...env }, statsFile);
-    await initStack(stack, stackConfig, stackSecrets, attachments);
+    stack = await stackOn(emulator, attachments, env, statsFile);
     // On top of the random 20%, one of each kind is forced, so that every kind
     // is exercised in every run whatever the dice say, including a reply lost
     // AFTER the operation was accepted (the client cannot know it was applied).

@@ -1,7 +1,12 @@
 // The benchmark's pure parts: scenarios, floor, call tallies, error parsing,
-// record shape, goals and arguments (bench/floor.js, bench/scenarios.js).
+// record shape, goals, report and arguments (bench/*.js but run.js).
+const args = require("../../bench/args.js");
 const floor = require("../../bench/floor.js");
+const goals = require("../../bench/goals.js");
+const records = require("../../bench/records.js");
+const report = require("../../bench/report.js");
 const scenarios = require("../../bench/scenarios.js");
+const tally = require("../../bench/tally.js");
 
 const ID = /^(ins|sg)-[a-z0-9]{8}$/;
 
@@ -73,7 +78,7 @@ describe("bench floor", () => {
 
 describe("bench tallies and records", () => {
   it("tallies emulator calls into requests, throttled and busy", () => {
-    const t = floor.tallyCalls([
+    const t = tally.tallyCalls([
       { seq: 1, action: "AssociateSecurityGroups" },
       { seq: 2, action: "AssociateSecurityGroups", errorCode: "RequestLimitExceeded" },
       { seq: 3, action: "AssociateSecurityGroups", errorCode: "RequestLimitExceeded.UinLimitExceeded" },
@@ -107,15 +112,15 @@ describe("bench tallies and records", () => {
       "  pulumi:pulumi:Stack (p-s):",
       "    error: update failed",
     ].join("\n");
-    const e = floor.userErrorsOf(out);
+    const e = tally.userErrorsOf(out);
     expect(e.count).toBe(2);
     expect(e.throttleOrBusy).toBe(2);
     expect(
-      floor.userErrorsOf("    error: instances [ins-d0000000] have an operation in progress").throttleOrBusy,
+      tally.userErrorsOf("    error: instances [ins-d0000000] have an operation in progress").throttleOrBusy,
     ).toBe(1);
     expect(e.samples).toEqual(["error: RequestLimitExceeded: too many requests"]);
-    expect(floor.throttleOrBusyVisible(out)).toBe(true);
-    expect(floor.userErrorsOf("Resources:\n    + 3 created\n").count).toBe(0);
+    expect(tally.throttleOrBusyVisible(out)).toBe(true);
+    expect(tally.userErrorsOf("Resources:\n    + 3 created\n").count).toBe(0);
   });
 
   const base = {
@@ -139,7 +144,7 @@ describe("bench tallies and records", () => {
   };
 
   it("builds records of the documented shape", () => {
-    const r = floor.makeRecord(base);
+    const r = records.makeRecord(base);
     expect(r).toMatchObject({
       kind: "run",
       scenario: "a-200x1",
@@ -156,13 +161,11 @@ describe("bench tallies and records", () => {
       providerCpuSeconds: 4.44,
       floorSeconds: 8,
     });
-    expect(floor.validateRecord(r)).toEqual([]);
-    expect(floor.validateRecord({ ...r, provider: "other", scenario: "x-1", requests: { A: 1.5 } })).toEqual([
-      "scenario",
-      "provider",
-      "requests",
-    ]);
-    const m = floor.makeMemoryRecord({
+    expect(records.validateRecord(r)).toEqual([]);
+    expect(
+      records.validateRecord({ ...r, provider: "other", scenario: "x-1", requests: { A: 1.5 } }),
+    ).toEqual(["scenario", "provider", "requests"]);
+    const m = records.makeMemoryRecord({
       scenario: "a-200x1",
       parallel: 8,
       operation: "up",
@@ -171,21 +174,21 @@ describe("bench tallies and records", () => {
       peakRssMb: 60,
     });
     expect(m).toMatchObject({ kind: "memory-baseline", provider: "trivial", resources: 200 });
-    expect(floor.validateRecord(m)).toEqual([]);
+    expect(records.validateRecord(m)).toEqual([]);
   });
 
   it("evaluates the goals from records", () => {
     const recs = [
-      floor.makeRecord(base),
-      floor.makeRecord({
+      records.makeRecord(base),
+      records.makeRecord({
         ...base,
         operation: "destroy",
         wallSeconds: 20,
         requests: { DisassociateSecurityGroups: 12 },
       }),
-      floor.makeRecord({ ...base, provider: "baseline", wallSeconds: 5, floorSeconds: 8 }),
-      floor.makeRecord({ ...base, provider: "baseline", operation: "destroy", wallSeconds: 1 }),
-      floor.makeRecord({
+      records.makeRecord({ ...base, provider: "baseline", wallSeconds: 5, floorSeconds: 8 }),
+      records.makeRecord({ ...base, provider: "baseline", operation: "destroy", wallSeconds: 1 }),
+      records.makeRecord({
         ...base,
         provider: "naive",
         userErrors: 3,
@@ -193,8 +196,8 @@ describe("bench tallies and records", () => {
         requests: { AssociateSecurityGroups: 200 },
       }),
     ];
-    const goals = floor.evaluateGoals(recs);
-    const by = (prefix: string) => goals.find((g: any) => g.goal.startsWith(prefix));
+    const judged = goals.evaluateGoals(recs);
+    const by = (prefix: string) => judged.find((g: any) => g.goal.startsWith(prefix));
     expect(by("no throttling").status).toBe("pass");
     expect(by("no throttling").details.some((d: string) => d.startsWith("info: naive"))).toBe(true);
     expect(by("(a) at --parallel 64").status).toBe("fail"); // 12 Disassociate
@@ -203,14 +206,14 @@ describe("bench tallies and records", () => {
     expect(by("provider peak RSS").status).toBe("pass");
     expect(by("linear").status).toBe("n/a");
 
-    const big = floor.makeRecord({
+    const big = records.makeRecord({
       ...base,
       scenario: "a-1000x1",
       wallSeconds: 60,
       peakRssMb: 90,
       providerCpuSeconds: 30,
     });
-    const withBig = floor.evaluateGoals([...recs, big]);
+    const withBig = goals.evaluateGoals([...recs, big]);
     // The "(a) ≤ 10" goal covers the 200-instance (a); the 1,000 one is shown beside it.
     expect(withBig.find((g: any) => g.goal.startsWith("(a) at")).details).toContain(
       "info: ours a-1000x1 AssociateSecurityGroups: 4",
@@ -220,7 +223,7 @@ describe("bench tallies and records", () => {
     expect(growth.details).toContain("FAIL a-200x1→a-1000x1 p64 up provider CPU: ×6.76 (size ×5)");
     // With the trivial host measured at both sizes, ours is judged on what it adds to the engine's cost.
     const triv = (scenario: string, resources: number, wallSeconds: number) =>
-      floor.makeMemoryRecord({
+      records.makeMemoryRecord({
         scenario,
         parallel: 64,
         operation: "up",
@@ -229,7 +232,7 @@ describe("bench tallies and records", () => {
         peakRssMb: 60,
       });
     const bigFaster = { ...big, providerCpuSeconds: 20 };
-    const withHost = floor
+    const withHost = goals
       .evaluateGoals([...recs, bigFaster, triv("a-200x1", 200, 5), triv("a-1000x1", 1000, 40)])
       .find((g: any) => g.goal.startsWith("linear"));
     expect(withHost.details).toContain(
@@ -243,20 +246,20 @@ describe("bench tallies and records", () => {
       ...triv(scenario, resources, wallSeconds),
       providerCpuSeconds: cpu,
     });
-    const beyond = floor
+    const beyond = goals
       .evaluateGoals([...recs, big, cpuHost("a-200x1", 200, 5, 2), cpuHost("a-1000x1", 1000, 40, 20)])
       .find((g: any) => g.goal.startsWith("linear"));
     expect(beyond.details).toContain(
       "ok a-200x1→a-1000x1 p64 up provider CPU beyond the trivial host: ×4.1 (size ×5)",
     );
     // Ours within the trivial host's CPU at 200: nothing to grow from, said rather than skipped.
-    const noisy = floor
+    const noisy = goals
       .evaluateGoals([...recs, big, cpuHost("a-200x1", 200, 5, 10), cpuHost("a-1000x1", 1000, 40, 20)])
       .find((g: any) => g.goal.startsWith("linear"));
     expect(noisy.details).toContain(
       "info: a-200x1→a-1000x1 p64 up provider CPU beyond the trivial host: not judged (-5.56 at the smaller size, 10 at the larger)",
     );
-    const table = floor.formatTable(recs, { defaultParallel: 8 });
+    const table = report.formatTable(recs, { defaultParallel: 8 });
     expect(table.split("\n")).toHaveLength(2 + recs.length);
   });
 });
@@ -298,40 +301,41 @@ describe("bench comparison table (the README's)", () => {
       run("naive", 4, { AssociateSecurityGroups: 1 }, { userErrors: 1 }),
       trivial,
     ];
-    const lines = floor.formatComparison(recs).split("\n");
+    const lines = report.formatComparison(recs).split("\n");
     expect(lines).toHaveLength(3);
     expect(lines[2]).toBe(
       "| c-300 | 64 | up | 8.7 | 5.6 | 5.7 | 2 | NO (8.6) | 3 | 29 | 1 | 1 | 1 (1) | 150 | 127.4 | 1.8 | 1.3 |",
     );
     recs[0] = run("ours", 8.6, { AssociateSecurityGroups: 3 });
-    expect(floor.formatComparison(recs).split("\n")[2]).toContain("| 2 | yes | 3 | 0 |");
+    expect(report.formatComparison(recs).split("\n")[2]).toContain("| 2 | yes | 3 | 0 |");
   });
 });
 
 describe("bench arguments", () => {
   it("parses the options", () => {
-    expect(floor.parseArgs(["--quick", "--only", "a,c", "--parallel=64"])).toMatchObject({
+    expect(args.parseArgs(["--quick", "--only", "a,c", "--parallel=64"])).toMatchObject({
       quick: true,
       only: ["a", "c"],
       parallel: ["64"],
       record: false,
     });
     // Only --record replaces the documented run (bench/results.json).
-    expect(floor.parseArgs(["--quick", "--record"])).toMatchObject({ quick: true, record: true });
-    expect(() => floor.parseArgs(["--nope"])).toThrow(/unknown option/);
-    expect(() => floor.parseArgs(["--providers", "x"])).toThrow(/unknown provider/);
-    expect(floor.selected("a-200x1", ["a"])).toBe(true);
-    expect(floor.selected("c-300", ["a"])).toBe(false);
-    expect(floor.selected("a-1000x1", ["a-1000x1"])).toBe(true);
-    expect(floor.selected("b-50x4", null)).toBe(true);
+    expect(args.parseArgs(["--quick", "--record"])).toMatchObject({ quick: true, record: true });
+    expect(() => args.parseArgs(["--nope"])).toThrow(/unknown option/);
+    expect(() => args.parseArgs(["--providers", "x"])).toThrow(/unknown provider/);
+    expect(args.selected("a-200x1", ["a"])).toBe(true);
+    expect(args.selected("c-300", ["a"])).toBe(false);
+    expect(args.selected("a-1000x1", ["a-1000x1"])).toBe(true);
+    expect(args.selected("b-50x4", null)).toBe(true);
   });
 });
 
 describe("bench process watch", () => {
   it("reads a live process's CPU seconds from /proc, and null for a gone one", () => {
-    const { cpuSeconds } = require("../../bench/procwatch");
-    const start = Date.now();
-    while (Date.now() - start < 150) Math.sqrt(Math.random()); // burn a little CPU
+    const { cpuSeconds } = require("../../bench/proc");
+    // Burn a little CPU: 150 ms of it by Node's own account.
+    const start = process.cpuUsage();
+    while (process.cpuUsage(start).user < 150_000) Math.sqrt(Math.random());
     const mine = cpuSeconds(process.pid);
     const used = process.cpuUsage();
     expect(mine).toBeGreaterThan(0);
