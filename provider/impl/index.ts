@@ -10,7 +10,12 @@ import { clearRegisteredSecrets, describeError, redact, registerSecret } from ".
 import { defaultJournalDir, openJournal } from "./journal";
 import { announceHandOvers } from "./announce";
 import { Claims } from "./claims";
-import { createFlow, deleteFlow, normaliseOutputs, OpContext, readFlow, updateFlow } from "./operations";
+import type { OpContext } from "./flows/context";
+import { createFlow } from "./flows/create";
+import { deleteFlow } from "./flows/delete";
+import { readFlow } from "./flows/read";
+import { updateFlow } from "./flows/update";
+import { normaliseOutputs } from "./plan";
 import {
   CONFIG_KEYS,
   ConfigSource,

@@ -4,7 +4,8 @@
 import type { InstanceView } from "../../provider/impl/api";
 import { ApiError } from "../../provider/impl/errors";
 import { Claims, claimKey } from "../../provider/impl/claims";
-import { createFlow, type OpContext } from "../../provider/impl/operations";
+import type { OpContext } from "../../provider/impl/flows/context";
+import { createFlow } from "../../provider/impl/flows/create";
 import type { OpResult, Scheduler } from "../../provider/impl/scheduler";
 import type { Tuning } from "../../provider/impl/settings";
 

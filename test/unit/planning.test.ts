@@ -1,15 +1,15 @@
 import type { InstanceView } from "../../provider/impl/api";
 import { ApiError } from "../../provider/impl/errors";
+import { newResourceId } from "../../provider/impl/flows/create";
+import { describeFailures } from "../../provider/impl/messages";
 import {
-  describeFailures,
-  newResourceId,
   normaliseOutputs,
   observe,
   planCreate,
   planUpdate,
   readOutcome,
   readTargets,
-} from "../../provider/impl/operations";
+} from "../../provider/impl/plan";
 import type { OpResult } from "../../provider/impl/scheduler";
 import type { AttachmentOutputs } from "../../provider/types";
 

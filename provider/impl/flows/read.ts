@@ -1,0 +1,17 @@
+// The read (refresh) flow: look up the declared and the recorded instances
+// and report what holds the group (readOutcome in ../plan.ts).
+
+import type { AttachmentOutputs } from "../../types";
+import { observe, readOutcome, readTargets, type ReadResult } from "../plan";
+import { deadlineOf, type OpContext } from "./context";
+
+export async function readFlow(ctx: OpContext, id: string, props: AttachmentOutputs): Promise<ReadResult> {
+  const sg = props.securityGroupId;
+  // The declared set as well as the recorded one, in one coalesced look-up.
+  const targets = readTargets(props);
+  if (!sg || targets.length === 0) return {};
+  const views = await ctx.scheduler.lookup(targets, deadlineOf(ctx));
+  // The state holds the resource: intents it covers are done with.
+  ctx.journal?.settle(props.owner, sg, props.instanceIds);
+  return readOutcome(id, props, observe(sg, targets, views));
+}
