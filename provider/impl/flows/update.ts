@@ -64,13 +64,14 @@ export async function updateFlow(
     offers: contested.length > 0 ? new Map() : offersFor(ctx, sg, offered, id),
     adoptExisting: n.adoptExisting,
   });
-  // Announced at diff time but not taken over here (unbound now, or refused): nothing to wait for.
+  // Announced at diff time but not taken over here (unbound now, or refused),
+  // or not given up here (given up before): nothing to wait for.
   const handingOver = new Set(owned.handOver);
   abandonAll(
     ctx,
     sg,
     id,
-    [],
+    [...given],
     n.instanceIds.filter((i) => !handingOver.has(i)),
   );
   const held: string[] = [];
