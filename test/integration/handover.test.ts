@@ -46,6 +46,40 @@ async function holdsGroup(id: string): Promise<boolean> {
   return (await h.bindings())[id].includes(sg(1));
 }
 
+const owner = (name: string) => `proj/stack/${name}`;
+const ownedNews = (name: string, ids: string[]) => ({ ...news(ids), owner: owner(name) });
+
+/**
+ * A holds ins-1, ins-2; B ins-3; C ins-4, ins-5. In a new deployment the three
+ * change to `after` at once (diffs first, as the engine does), while C's own
+ * bind of ins-6 fails for good; returns A as created and the three outcomes.
+ */
+async function threeWay(after: { a: string[]; b: string[]; c: string[] }) {
+  const a = await create(sg(1), [ins(1), ins(2)], { owner: owner("a") });
+  const b = await create(sg(1), [ins(3)], { owner: owner("b") });
+  const c = await create(sg(1), [ins(4), ins(5)], { owner: owner("c") });
+  resetForTests();
+  const nA = ownedNews("a", after.a);
+  const nB = ownedNews("b", after.b);
+  const nC = ownedNews("c", after.c);
+  await implementation.diff(a.id, a.outs, nA);
+  await implementation.diff(b.id, b.outs, nB);
+  await implementation.diff(c.id, c.outs, nC);
+  await h.emu.control.addFault({
+    kind: "operationFailure",
+    action: "AssociateSecurityGroups",
+    instanceIds: [ins(6)],
+    message: "refused (injected)",
+  });
+  const results = await Promise.allSettled([
+    implementation.update(a.id, a.outs, nA),
+    implementation.update(b.id, b.outs, nB),
+    implementation.update(c.id, c.outs, nC),
+  ]);
+  await h.emu.control.clearFaults();
+  return { a, results };
+}
+
 describe("hand-over in one process", () => {
   it("both updates at once: handed over without any API call, both outputs true", async () => {
     const m = await moving();
@@ -105,28 +139,10 @@ describe("hand-over in one process", () => {
   });
 
   it("the taker fails after a hand-over: what was handed over is undone too (no binding in no state)", async () => {
-    const a = await create(sg(1), [ins(1), ins(2)]);
-    const b = await create(sg(1), [ins(3)]);
-    const c = await create(sg(1), [ins(4), ins(5)]);
-    resetForTests();
     // ins-2 moves from A to B and ins-4 from C to B; C's own bind of ins-6 fails, so C keeps ins-4.
-    const nA = news([ins(1)]);
-    const nB = news([ins(2), ins(3), ins(4)]);
-    const nC = news([ins(5), ins(6)]);
-    await implementation.diff(a.id, a.outs, nA);
-    await implementation.diff(b.id, b.outs, nB);
-    await implementation.diff(c.id, c.outs, nC);
-    await h.emu.control.addFault({
-      kind: "operationFailure",
-      action: "AssociateSecurityGroups",
-      instanceIds: [ins(6)],
-      message: "refused (injected)",
-    });
-    const [ra, rb, rc] = await Promise.allSettled([
-      implementation.update(a.id, a.outs, nA),
-      implementation.update(b.id, b.outs, nB),
-      implementation.update(c.id, c.outs, nC),
-    ]);
+    const {
+      results: [ra, rb, rc],
+    } = await threeWay({ a: [ins(1)], b: [ins(2), ins(3), ins(4)], c: [ins(5), ins(6)] });
     expect([rb.status, rc.status]).toEqual(["rejected", "rejected"]);
     const msg = rb.status === "rejected" ? String(rb.reason?.message) : "";
     expect(msg).not.toContain("the instances are as they were");
@@ -152,40 +168,16 @@ describe("hand-over in one process", () => {
   });
 });
 
-// A releaser whose update fails after it handed an instance over: Pulumi keeps
-// its old outputs, which still list the instance; its next update, refresh and
-// delete must leave the taker's binding alone (journal gifts).
-const owner = (name: string) => `proj/stack/${name}`;
-const ownedNews = (name: string, ids: string[]) => ({ ...news(ids), owner: owner(name) });
-
 /**
- * A hands ins-2 over to B and takes ins-4 from C in one deployment; C's own
- * bind of ins-6 fails, so C keeps ins-4 and A's update fails after its
- * hand-over. Returns A as the engine keeps it (its old outputs).
+ * A hands ins-2 over to B and takes ins-4 from C; C's own bind of ins-6
+ * fails, so C keeps ins-4 and A's update fails after its hand-over. Returns
+ * A as the engine keeps it (its old outputs).
  */
 async function failedAfterHandOver() {
-  const a = await create(sg(1), [ins(1), ins(2)], { owner: owner("a") });
-  const b = await create(sg(1), [ins(3)], { owner: owner("b") });
-  const c = await create(sg(1), [ins(4), ins(5)], { owner: owner("c") });
-  resetForTests();
-  const nA = ownedNews("a", [ins(1), ins(4)]);
-  const nB = ownedNews("b", [ins(2), ins(3)]);
-  const nC = ownedNews("c", [ins(5), ins(6)]);
-  await implementation.diff(a.id, a.outs, nA);
-  await implementation.diff(b.id, b.outs, nB);
-  await implementation.diff(c.id, c.outs, nC);
-  await h.emu.control.addFault({
-    kind: "operationFailure",
-    action: "AssociateSecurityGroups",
-    instanceIds: [ins(6)],
-    message: "refused (injected)",
-  });
-  const [ra, rb, rc] = await Promise.allSettled([
-    implementation.update(a.id, a.outs, nA),
-    implementation.update(b.id, b.outs, nB),
-    implementation.update(c.id, c.outs, nC),
-  ]);
-  await h.emu.control.clearFaults();
+  const {
+    a,
+    results: [ra, rb, rc],
+  } = await threeWay({ a: [ins(1), ins(4)], b: [ins(2), ins(3)], c: [ins(5), ins(6)] });
   expect([ra.status, rc.status]).toEqual(["rejected", "rejected"]);
   expect(rb.status === "fulfilled" && rb.value.outs.instanceIds).toEqual([ins(2), ins(3)]);
   expect(await holdsGroup(ins(2))).toBe(true);
@@ -193,6 +185,9 @@ async function failedAfterHandOver() {
   return { a };
 }
 
+// A releaser whose update fails after it handed an instance over: Pulumi keeps
+// its old outputs, which still list the instance; its next update, refresh and
+// delete must leave the taker's binding alone (journal gifts).
 describe("a releaser whose update failed after a hand-over", () => {
   it("its next update leaves the taker's binding and binds what it adds", async () => {
     const { a } = await failedAfterHandOver();
