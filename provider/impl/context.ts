@@ -16,11 +16,8 @@ import type { CredentialPlan, Settings, Tuning } from "./settings";
 import { counters } from "./stats";
 
 export interface ApiContext {
-  key: string;
-  region: string;
   scheduler: Scheduler;
   transport: CvmTransport;
-  tuning: Tuning;
 }
 
 interface Entry {
@@ -43,38 +40,22 @@ function rpsFor(name: LimiterName, t: Tuning): number {
   return name === "associate" ? t.associateRps : name === "disassociate" ? t.disassociateRps : t.describeRps;
 }
 
-/** Factory for the transport; replaceable in tests. */
-export type TransportFactory = (opts: {
-  settings: Settings;
-  region: string;
-  credentials: CredentialProvider;
-}) => CvmTransport;
-
-const sdkFactory: TransportFactory = ({ settings, region, credentials }) =>
-  new SdkTransport({
-    endpoint: settings.endpoint,
-    region,
-    credentials,
-    requestTimeoutMs: settings.tuning.requestTimeoutMs,
-  });
-
-export function getContext(
-  settings: Settings,
-  plan: CredentialPlan,
-  region: string,
-  factory: TransportFactory = sdkFactory,
-): ApiContext {
+function getContext(settings: Settings, plan: CredentialPlan, region: string): ApiContext {
   const fp = fingerprint(plan, settings);
   const creds = credentialsFor(plan, settings, fp);
   const key = `${settings.endpoint.url}|${fp}|${region}`;
   const existing = contexts.get(key);
   if (existing) {
     existing.tuningRef.current = settings.tuning;
-    existing.ctx.tuning = settings.tuning;
     return existing.ctx;
   }
   const tuningRef = { current: settings.tuning };
-  const transport = factory({ settings, region, credentials: creds });
+  const transport = new SdkTransport({
+    endpoint: settings.endpoint,
+    region,
+    credentials: creds,
+    requestTimeoutMs: settings.tuning.requestTimeoutMs,
+  });
   const identity = creds.identity;
   const scheduler = new Scheduler({
     transport,
@@ -95,7 +76,7 @@ export function getContext(
       };
     },
   });
-  const ctx: ApiContext = { key, region, scheduler, transport, tuning: settings.tuning };
+  const ctx: ApiContext = { scheduler, transport };
   contexts.set(key, { ctx, tuningRef });
   return ctx;
 }

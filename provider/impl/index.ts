@@ -7,7 +7,7 @@ import type { AttachmentInputs, AttachmentOutputs } from "../types";
 import { allIdle, getCheckedContext, resetContexts } from "./context";
 import { diffAttachment, DiffResult } from "./diff";
 import { clearRegisteredSecrets, describeError, redact, registerSecret } from "./errors";
-import { defaultJournalDir, openJournal } from "./journal";
+import { defaultJournalDir, openJournal, resetJournalSweeps } from "./journal";
 import { announceHandOvers } from "./announce";
 import { Claims } from "./claims";
 import type { OpContext } from "./flows/context";
@@ -16,6 +16,7 @@ import { deleteFlow } from "./flows/delete";
 import { readFlow } from "./flows/read";
 import { updateFlow } from "./flows/update";
 import { normaliseOutputs } from "./plan";
+import { progress } from "./progress";
 import {
   CONFIG_KEYS,
   ConfigSource,
@@ -248,11 +249,17 @@ export function idle(): boolean {
   return allIdle();
 }
 
-/** Forgets configuration, contexts, limiters, counters and secrets. For tests. */
+/**
+ * Forgets all module state: configuration, contexts (limiters, account
+ * checks), counters, secrets, claims, the journal's swept folders and
+ * progress timers. For tests.
+ */
 export function resetForTests(): void {
   configSource = () => undefined;
   resetContexts();
   resetStats();
   clearRegisteredSecrets();
   claims.clear();
+  resetJournalSweeps();
+  progress.clear();
 }

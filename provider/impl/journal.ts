@@ -161,6 +161,11 @@ function removeQuietly(file: string): void {
 /** Folders already swept by this process. */
 const swept = new Set<string>();
 
+/** Forgets which folders were swept, so that the next open sweeps again. For tests. */
+export function resetJournalSweeps(): void {
+  swept.clear();
+}
+
 /** Prefix of the entry files of one owner, cloud, region and group. */
 export function entryPrefix(owner: string, endpoint: string, region: string, sg: string): string {
   return createHash("sha256").update(`${owner}\n${endpoint}\n${region}\n${sg}`).digest("hex").slice(0, 24);

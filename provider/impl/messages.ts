@@ -37,8 +37,8 @@ export function describeFailures(kind: "associate" | "disassociate", failed: OpR
     const ids = group.map((r) => r.instanceId).sort();
     const e = group[0].error;
     const rids = [...new Set(group.map((r) => r.error.requestId).filter(Boolean))];
-    const ridText =
-      rids.length > 0 && !e.message.includes("RequestId") ? ` (RequestId: ${rids.join(", ")})` : "";
+    // An ApiError's message already names its own RequestId, when it has one.
+    const ridText = rids.length > 0 && !e.requestId ? ` (RequestId: ${rids.join(", ")})` : "";
     switch (group[0].reason) {
       case "instanceNotFound":
         lines.push(

@@ -62,6 +62,13 @@ export class Progress {
     };
   }
 
+  /** Stops every timer and forgets the counts and the sink. For tests. */
+  clear(): void {
+    for (const g of this.groups.values()) clearInterval(g.timer);
+    this.groups.clear();
+    this.sink = null;
+  }
+
   private tick(key: string, kind: ProgressKind, sg: string): void {
     const g = this.groups.get(key);
     if (!g) return;

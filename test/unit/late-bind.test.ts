@@ -1,7 +1,7 @@
 // A create that takes an instance over from a releaser that gave up waiting
 // binds it late; when the look-up after that late bind fails, the create
 // still undoes what it bound and drops its claims (a fake scheduler).
-import type { InstanceView } from "../../provider/impl/api";
+import { view } from "./instance-view";
 import { ApiError } from "../../provider/impl/errors";
 import { Claims, claimKey } from "../../provider/impl/claims";
 import type { OpContext } from "../../provider/impl/flows/context";
@@ -11,18 +11,6 @@ import type { Tuning } from "../../provider/impl/settings";
 
 const SG = "sg-aaaa0001";
 const SCOPE = "http://127.0.0.1:1|ap-guangzhou";
-
-function view(id: string, sgs: string[], requestId: string): InstanceView {
-  return {
-    instanceId: id,
-    state: "RUNNING",
-    securityGroupIds: sgs,
-    latestOperation: "AssociateSecurityGroups",
-    latestOperationState: "SUCCESS",
-    latestOperationRequestId: requestId,
-    latestOperationErrorMsg: "",
-  };
-}
 
 it("a failed look-up after a late bind still undoes the create's binds and drops its claims", async () => {
   const claims = new Claims({ othersActive: () => true, waitMs: 20, idleMs: 20, checkMs: 5 });
