@@ -3,6 +3,7 @@ import { isolationSplit, mayConcernSomeInstances } from "../../provider/impl/iso
 import type { InstanceView } from "../../provider/impl/api";
 import { foreignBindingText, givenAway, judgeAlreadyBound, type Offer } from "../../provider/impl/ownership";
 import { planBatchError } from "../../provider/impl/scheduler";
+import { view } from "./instance-view";
 
 const [I1, I2, I3, I4] = ["ins-aaaa0001", "ins-aaaa0002", "ins-aaaa0003", "ins-aaaa0004"];
 
@@ -47,18 +48,10 @@ describe("judgeAlreadyBound: the one rule for instances that already hold the gr
 describe("givenAway: which instances a resource gave up are not its own any more", () => {
   it("one someone bound since (another request id), or none, is not; one whose unbind never happened still is", () => {
     const SG = "sg-aaaa0001";
-    const seen = { state: "RUNNING", latestOperation: "", latestOperationState: "SUCCESS" };
-    const now = (instanceId: string, groups: string[], latestOperationRequestId: string) => ({
-      ...seen,
-      instanceId,
-      securityGroupIds: groups,
-      latestOperationRequestId,
-      latestOperationErrorMsg: "",
-    });
     const views = new Map<string, InstanceView | null>([
-      [I1, now(I1, [SG], "req-taker")],
-      [I2, now(I2, [SG], "req-ours")],
-      [I3, now(I3, [SG], "req-unbind")],
+      [I1, view(I1, [SG], "req-taker")],
+      [I2, view(I2, [SG], "req-ours")],
+      [I3, view(I3, [SG], "req-unbind")],
       [I4, null],
     ]);
     const gifts = [I1, I2, I3, I4].map((instanceId) => ({
