@@ -3,7 +3,8 @@
 
 import { hintFor } from "./errors";
 import { foreignBindingText } from "./ownership";
-import { MAX_SGS_PER_INSTANCE, type OverLimit } from "./plan";
+import { MAX_SGS_PER_INSTANCE } from "./limits";
+import type { OverLimit } from "./plan";
 import type { OpResult } from "./scheduler";
 
 const DELETE_BEFORE_REPLACE_HINT =

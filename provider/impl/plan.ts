@@ -4,9 +4,8 @@
 
 import type { AttachmentOutputs } from "../types";
 import type { InstanceView } from "./api";
+import { MAX_SGS_PER_INSTANCE } from "./limits";
 import type { Normalised } from "./validate";
-
-export const MAX_SGS_PER_INSTANCE = 5;
 
 export interface OverLimit {
   instanceId: string;
