@@ -27,7 +27,7 @@ export async function deleteFlow(
   // over) is that resource's now: it stays. So does one this resource gave
   // up in an update that failed afterwards (its outputs still list it).
   const claims = claimsOf(ctx);
-  const given = givenUp(ctx, props.owner, sg, readTargets(props), views);
+  const given = givenUp(ctx.journal, props.owner, sg, readTargets(props), views);
   const toUnbind = observe(sg, targets, views).bound.filter(
     (i) => !claims.claimedByOther(keyOf(ctx, sg, i), id) && !given.has(i),
   );

@@ -15,7 +15,7 @@ export async function readFlow(ctx: OpContext, id: string, props: AttachmentOutp
   // The state holds the resource: intents it covers are done with.
   ctx.journal?.settle(props.owner, sg, props.instanceIds);
   // What it gave up in an update that failed afterwards is not listed, even if bound (by its taker).
-  const given = givenUp(ctx, props.owner, sg, targets, views);
+  const given = givenUp(ctx.journal, props.owner, sg, targets, views);
   const mine = targets.filter((i) => !given.has(i));
   return readOutcome(id, props, observe(sg, mine, views));
 }

@@ -14,7 +14,7 @@ import {
   updateLost,
   updateRefused,
 } from "../messages";
-import { givenUp, giving, handedOver, unbindsDone } from "../given-away";
+import { givenUp, Giving } from "../given-away";
 import { judgeAlreadyBound } from "../ownership";
 import { observe, outputsOf, planUpdate, readTargets, type UpdatePlan } from "../plan";
 import type { Normalised } from "../validate";
@@ -42,7 +42,7 @@ export async function updateFlow(
   const owner = n.owner || olds.owner;
   // What an earlier update gave up and then failed (Pulumi kept its outputs,
   // which list it) is not this resource's any more: judged like anyone's.
-  const given = givenUp(ctx, owner, sg, readTargets(olds), views);
+  const given = givenUp(ctx.journal, owner, sg, readTargets(olds), views);
   const mine = olds.instanceIds.filter((i) => !given.has(i));
   const plan = planUpdate(sg, mine, n.instanceIds, views);
   const claims = claimsOf(ctx);
@@ -105,12 +105,13 @@ export async function updateFlow(
   }
   const toBind = [...plan.toBind, ...owned.bindAfter].sort();
   const intent = owner ? ctx.journal?.begin(owner, sg, [...toBind, ...owned.handOver]) : undefined;
-  giving(ctx, owner, sg, toUnbind, views);
+  const giving = new Giving(ctx.journal, owner, sg, views);
+  giving.unbinding(toUnbind);
   const [bound, unbound] = await Promise.all([
     ctx.scheduler.run("associate", sg, toBind, deadline),
     ctx.scheduler.run("disassociate", sg, toUnbind, deadline),
   ]);
-  unbindsDone(ctx, owner, sg, unbound, views);
+  giving.unbound(unbound);
   const binds = new OwnBinds(sg, bound, views);
   // On failure Pulumi keeps the old outputs: a binding this update added
   // would be in the cloud but in no state. Undo the binds (the unbinds are
@@ -141,14 +142,14 @@ export async function updateFlow(
     meet(ctx, sg, id, "releaser", held),
     meet(ctx, sg, id, "taker", owned.handOver),
   ]);
-  handedOver(ctx, owner, sg, gave.handedOver);
+  giving.handedOver(gave.handedOver);
   binds.handOver(took.handedOver);
   const late = await bindLate(ctx, sg, took.withdrawn, deadline);
   binds.addResults(late.results);
   const releasing = [...gave.withdrawn, ...gave.alone];
-  giving(ctx, owner, sg, releasing, views);
+  giving.unbinding(releasing);
   const released = await ctx.scheduler.run("disassociate", sg, releasing, deadline);
-  unbindsDone(ctx, owner, sg, released, views);
+  giving.unbound(released);
   const releaseFailed = released.filter((r) => !r.ok);
   if (took.alone.length > 0 || late.problems.length > 0 || releaseFailed.length > 0) {
     const undone = await undoBinds();
