@@ -38,6 +38,40 @@ async function holdsGroup(id: string): Promise<boolean> {
   return (await h.bindings())[id].includes(sg(1));
 }
 
+const owner = (name: string) => `proj/stack/${name}`;
+const ownedNews = (name: string, ids: string[]) => ({ ...news(ids), owner: owner(name) });
+
+/**
+ * A holds ins-1, ins-2; B ins-3; C ins-4, ins-5. In a new deployment the three
+ * change to `after` at once (diffs first, as the engine does), while C's own
+ * bind of ins-6 fails for good; returns A as created and the three outcomes.
+ */
+async function threeWay(after: { a: string[]; b: string[]; c: string[] }) {
+  const a = await create(sg(1), [ins(1), ins(2)], { owner: owner("a") });
+  const b = await create(sg(1), [ins(3)], { owner: owner("b") });
+  const c = await create(sg(1), [ins(4), ins(5)], { owner: owner("c") });
+  resetForTests();
+  const nA = ownedNews("a", after.a);
+  const nB = ownedNews("b", after.b);
+  const nC = ownedNews("c", after.c);
+  await implementation.diff(a.id, a.outs, nA);
+  await implementation.diff(b.id, b.outs, nB);
+  await implementation.diff(c.id, c.outs, nC);
+  await h.emu.control.addFault({
+    kind: "operationFailure",
+    action: "AssociateSecurityGroups",
+    instanceIds: [ins(6)],
+    message: "refused (injected)",
+  });
+  const results = await Promise.allSettled([
+    implementation.update(a.id, a.outs, nA),
+    implementation.update(b.id, b.outs, nB),
+    implementation.update(c.id, c.outs, nC),
+  ]);
+  await h.emu.control.clearFaults();
+  return { a, results };
+}
+
 describe("hand-over in one process", () => {
   it("both updates at once: handed over without any API call, both outputs true", async () => {
     const m = await moving();
@@ -97,28 +131,10 @@ describe("hand-over in one process", () => {
   });
 
   it("the taker fails after a hand-over: what was handed over is undone too (no binding in no state)", async () => {
-    const a = await create(sg(1), [ins(1), ins(2)]);
-    const b = await create(sg(1), [ins(3)]);
-    const c = await create(sg(1), [ins(4), ins(5)]);
-    resetForTests();
     // ins-2 moves from A to B and ins-4 from C to B; C's own bind of ins-6 fails, so C keeps ins-4.
-    const nA = news([ins(1)]);
-    const nB = news([ins(2), ins(3), ins(4)]);
-    const nC = news([ins(5), ins(6)]);
-    await implementation.diff(a.id, a.outs, nA);
-    await implementation.diff(b.id, b.outs, nB);
-    await implementation.diff(c.id, c.outs, nC);
-    await h.emu.control.addFault({
-      kind: "operationFailure",
-      action: "AssociateSecurityGroups",
-      instanceIds: [ins(6)],
-      message: "refused (injected)",
-    });
-    const [ra, rb, rc] = await Promise.allSettled([
-      implementation.update(a.id, a.outs, nA),
-      implementation.update(b.id, b.outs, nB),
-      implementation.update(c.id, c.outs, nC),
-    ]);
+    const {
+      results: [ra, rb, rc],
+    } = await threeWay({ a: [ins(1)], b: [ins(2), ins(3), ins(4)], c: [ins(5), ins(6)] });
     expect([rb.status, rc.status]).toEqual(["rejected", "rejected"]);
     const msg = rb.status === "rejected" ? String(rb.reason?.message) : "";
     expect(msg).not.toContain("the instances are as they were");
@@ -138,6 +154,56 @@ describe("hand-over in one process", () => {
     process.env.SGATTACH_JOURNAL_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "sgattach-journal-"));
     const b = await create(sg(1), [ins(2)], { adoptExisting: true });
     expect(b.outs.adoptedInstanceIds).toEqual([ins(2)]);
+    await implementation.delete(a.id, a.outs);
+    expect(await holdsGroup(ins(1))).toBe(false);
+    expect(await holdsGroup(ins(2))).toBe(true);
+  });
+});
+
+/**
+ * A hands ins-2 over to B and takes ins-4 from C; C's own bind of ins-6
+ * fails, so C keeps ins-4 and A's update fails after its hand-over. Returns
+ * A as the engine keeps it (its old outputs).
+ */
+async function failedAfterHandOver() {
+  const {
+    a,
+    results: [ra, rb, rc],
+  } = await threeWay({ a: [ins(1), ins(4)], b: [ins(2), ins(3)], c: [ins(5), ins(6)] });
+  expect([ra.status, rc.status]).toEqual(["rejected", "rejected"]);
+  expect(rb.status === "fulfilled" && rb.value.outs.instanceIds).toEqual([ins(2), ins(3)]);
+  expect(await holdsGroup(ins(2))).toBe(true);
+  resetForTests();
+  return { a };
+}
+
+// A releaser whose update fails after it handed an instance over: Pulumi keeps
+// its old outputs, which still list the instance; its next update, refresh and
+// delete must leave the taker's binding alone (journal gifts).
+describe("a releaser whose update failed after a hand-over", () => {
+  it("its next update leaves the taker's binding and binds what it adds", async () => {
+    const { a } = await failedAfterHandOver();
+    expect(a.outs.instanceIds).toEqual([ins(1), ins(2)]);
+    const next = await implementation.update(a.id, a.outs, ownedNews("a", [ins(1), ins(7)]));
+    expect(next.outs.instanceIds).toEqual([ins(1), ins(7)]);
+    expect(await holdsGroup(ins(2))).toBe(true);
+    expect(await holdsGroup(ins(7))).toBe(true);
+    // Declaring it again is taking a binding someone else owns: refused, like any other.
+    const again = implementation.update(a.id, next.outs, ownedNews("a", [ins(1), ins(2), ins(7)]));
+    await expect(again).rejects.toThrow(`already bound to ${sg(1)}: ${ins(2)}`);
+  });
+
+  it("declaring it again at once is refused too: the binding is B's", async () => {
+    const { a } = await failedAfterHandOver();
+    const again = implementation.update(a.id, a.outs, ownedNews("a", [ins(1), ins(2)]));
+    await expect(again).rejects.toThrow(`already bound to ${sg(1)}: ${ins(2)}`);
+    expect(await holdsGroup(ins(2))).toBe(true);
+  });
+
+  it("its refresh does not list it, and its delete unbinds only its own", async () => {
+    const { a } = await failedAfterHandOver();
+    const read = await implementation.read!(a.id, a.outs);
+    expect(read.props?.instanceIds).toEqual([ins(1)]);
     await implementation.delete(a.id, a.outs);
     expect(await holdsGroup(ins(1))).toBe(false);
     expect(await holdsGroup(ins(2))).toBe(true);

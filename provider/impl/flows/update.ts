@@ -14,8 +14,9 @@ import {
   updateLost,
   updateRefused,
 } from "../messages";
+import { givenUp, Giving } from "../given-away";
 import { judgeAlreadyBound } from "../ownership";
-import { observe, outputsOf, planUpdate, type UpdatePlan } from "../plan";
+import { observe, outputsOf, planUpdate, readTargets, type UpdatePlan } from "../plan";
 import type { Normalised } from "../validate";
 import { deadlineOf, verifiedViews, type OpContext } from "./context";
 import { abandonAll, bindLate, claimAll, claimsOf, keyOf, keysOf, meet, offersFor } from "./handover";
@@ -38,18 +39,22 @@ export async function updateFlow(
   const deadline = deadlineOf(ctx);
   const all = [...new Set([...olds.instanceIds, ...n.instanceIds])];
   const views = await ctx.scheduler.lookup(all, deadline);
-  const plan = planUpdate(sg, olds.instanceIds, n.instanceIds, views);
   const owner = n.owner || olds.owner;
+  // What an earlier update gave up and then failed (Pulumi kept its outputs,
+  // which list it) is not this resource's any more: judged like anyone's.
+  const given = givenUp(ctx.journal, owner, sg, readTargets(olds), views);
+  const mine = olds.instanceIds.filter((i) => !given.has(i));
+  const plan = planUpdate(sg, mine, n.instanceIds, views);
   const claims = claimsOf(ctx);
   // Already this resource's own: an instance of the old declared set that a
   // refresh dropped and that was bound again outside Pulumi (it declared it
   // before; same rule as in readOutcome), and what an interrupted or failed
   // operation of this resource left bound (its journal entries).
-  const ours = new Set(olds.declaredInstanceIds);
+  const ours = new Set(olds.declaredInstanceIds.filter((i) => !given.has(i)));
   if (plan.alreadyBoundAdded.length > 0 && ctx.journal && owner) {
     for (const i of ctx.journal.interrupted(owner, sg).instanceIds) ours.add(i);
   }
-  const oldSet = new Set(olds.instanceIds);
+  const oldSet = new Set(mine);
   const added = n.instanceIds.filter((i) => !oldSet.has(i));
   const contested = claimAll(ctx, sg, added, id);
   // Refused anyway when contested: then it takes part in no hand-over.
@@ -59,13 +64,14 @@ export async function updateFlow(
     offers: contested.length > 0 ? new Map() : offersFor(ctx, sg, offered, id),
     adoptExisting: n.adoptExisting,
   });
-  // Announced at diff time but not taken over here (unbound now, or refused): nothing to wait for.
+  // Announced at diff time but not taken over here (unbound now, or refused),
+  // or not given up here (given up before): nothing to wait for.
   const handingOver = new Set(owned.handOver);
   abandonAll(
     ctx,
     sg,
     id,
-    [],
+    [...given],
     n.instanceIds.filter((i) => !handingOver.has(i)),
   );
   const held: string[] = [];
@@ -99,10 +105,13 @@ export async function updateFlow(
   }
   const toBind = [...plan.toBind, ...owned.bindAfter].sort();
   const intent = owner ? ctx.journal?.begin(owner, sg, [...toBind, ...owned.handOver]) : undefined;
+  const giving = new Giving(ctx.journal, owner, sg, views);
+  giving.unbinding(toUnbind);
   const [bound, unbound] = await Promise.all([
     ctx.scheduler.run("associate", sg, toBind, deadline),
     ctx.scheduler.run("disassociate", sg, toUnbind, deadline),
   ]);
+  giving.unbound(unbound);
   const binds = new OwnBinds(sg, bound, views);
   // On failure Pulumi keeps the old outputs: a binding this update added
   // would be in the cloud but in no state. Undo the binds (the unbinds are
@@ -133,10 +142,14 @@ export async function updateFlow(
     meet(ctx, sg, id, "releaser", held),
     meet(ctx, sg, id, "taker", owned.handOver),
   ]);
+  giving.handedOver(gave.handedOver);
   binds.handOver(took.handedOver);
   const late = await bindLate(ctx, sg, took.withdrawn, deadline);
   binds.addResults(late.results);
-  const released = await ctx.scheduler.run("disassociate", sg, [...gave.withdrawn, ...gave.alone], deadline);
+  const releasing = [...gave.withdrawn, ...gave.alone];
+  giving.unbinding(releasing);
+  const released = await ctx.scheduler.run("disassociate", sg, releasing, deadline);
+  giving.unbound(released);
   const releaseFailed = released.filter((r) => !r.ok);
   if (took.alone.length > 0 || late.problems.length > 0 || releaseFailed.length > 0) {
     const undone = await undoBinds();
@@ -149,6 +162,8 @@ export async function updateFlow(
   }
   Object.assign(obs.priorities, late.priorities);
   ctx.journal?.complete(intent);
+  // Its outputs list these: its own again, whatever it gave up before.
+  ctx.journal?.ungive(owner, sg, n.instanceIds);
   const keep = new Set(n.instanceIds);
   claims.release(
     keysOf(
@@ -158,6 +173,9 @@ export async function updateFlow(
     ),
     id,
   );
-  const adopted = new Set([...olds.adoptedInstanceIds.filter((i) => keep.has(i)), ...owned.adopt]);
+  const adopted = new Set([
+    ...olds.adoptedInstanceIds.filter((i) => keep.has(i) && !given.has(i)),
+    ...owned.adopt,
+  ]);
   return { outs: outputsOf(n, owner, obs.priorities, adopted), plan };
 }
