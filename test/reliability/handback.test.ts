@@ -7,19 +7,15 @@
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, type TestStack } from "../e2e/harness";
 import { ins, providerEnv, REGION, seedWorld, stackConfig, stackSecrets, startWorld } from "../e2e/world";
+import { initStack, newStack, setSpec, type AttachmentSpec } from "./stacks";
 import {
-  diagnostics,
-  expectFailed,
   expectOtherSgUntouched,
   expectStateMatchesWorld,
-  initStack,
   managedPairs,
-  newStack,
   seedBindingsOf,
-  setSpec,
   statePairs,
-  type AttachmentSpec,
-} from "./support";
+} from "./invariants";
+import { diagnostics, expectFailed } from "./output";
 
 jest.setTimeout(300_000);
 
