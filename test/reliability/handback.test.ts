@@ -6,8 +6,8 @@
 // what `destroy` leaves.
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, type TestStack } from "../e2e/harness";
-import { ins, providerEnv, REGION, seedWorld, stackConfig, stackSecrets, startWorld } from "../e2e/world";
-import { initStack, newStack, setSpec, type AttachmentSpec } from "./stacks";
+import { ins, REGION, seedWorld, startWorld } from "../e2e/world";
+import { setSpec, stackOn, type AttachmentSpec } from "./stacks";
 import {
   expectOtherSgUntouched,
   expectStateMatchesWorld,
@@ -58,8 +58,7 @@ async function stateOf(
 it("after a failed update that unbound ins2 and ins6, their new owner keeps them through the releasers' destroy and next up", async () => {
   emulator = await startWorld(seed, 100);
   const emu = emulator;
-  const st = (stack = newStack(providerEnv(emu)));
-  await initStack(st, stackConfig, stackSecrets, [att("a", [1, 2]), att("c", [7, 6]), att("b", [3])]);
+  const st = (stack = await stackOn(emu, [att("a", [1, 2]), att("c", [7, 6]), att("b", [3])]));
   expectOk(await st.up());
 
   // The releasers a and c give up ins2 and ins6 (unbound) and add ins4 and ins5, whose binds fail.
