@@ -162,6 +162,8 @@ export class TestStack {
   /** Runs `pulumi <args>` in the project folder, with the stack selected. */
   run(args: string[], opts: RunOptions = {}): Promise<RunResult> {
     const env = { ...this.env, ...definedOnly(opts.env ?? {}) };
+    this.exported = undefined;
+    this.running++;
     return runProcess(
       path.join(this.bin, "pulumi"),
       args,
@@ -170,10 +172,14 @@ export class TestStack {
       opts.timeoutMs ?? 300_000,
       opts.input,
     ).then((r) => {
+      this.running--;
+      this.exported = undefined;
       this.transcript.push(`$ pulumi ${args.join(" ")}\n${r.all}`);
       return r;
     });
   }
+  /** CLI runs in flight: while one is, the state may change under an export. */
+  private running = 0;
 
   /** Like run, but throws with the CLI's output when it exits non-zero. */
   async ok(args: string[], opts: RunOptions = {}) {
@@ -224,13 +230,21 @@ export class TestStack {
     ]);
   }
 
-  /** `pulumi stack export` (secrets hidden) parsed. */
+  /**
+   * `pulumi stack export` (secrets hidden) parsed. Only a CLI run changes the
+   * state, so the text is reused until the next run starts (a fresh copy each time).
+   */
   async exportState(): Promise<any> {
-    const r = await this.ok(["stack", "export"]);
-    this.lastExportText = r.stdout;
-    return JSON.parse(r.stdout);
+    if (this.exported === undefined) {
+      const r = await this.ok(["stack", "export"]);
+      if (this.running === 0) this.exported = r.stdout;
+      this.lastExportText = r.stdout;
+    }
+    return JSON.parse(this.lastExportText);
   }
   lastExportText = "";
+  /** The last export's text, while no CLI run has started since. */
+  private exported: string | undefined;
 
   /** Resources of a given type token suffix in the exported state. */
   async resources(typeSuffix = "SecurityGroupAttachment"): Promise<any[]> {
@@ -258,9 +272,14 @@ export class TestStack {
     return out.join("\n");
   }
 
+  /**
+   * Removes the backend and PULUMI_HOME (temporary folders of this stack
+   * alone) and the stack's config file: what `pulumi stack rm` would, without
+   * a CLI start.
+   */
   async cleanup(): Promise<void> {
-    await this.run(["stack", "rm", "--yes", "--force", this.stack]).catch(() => undefined);
     fs.rmSync(path.dirname(this.stateDir), { recursive: true, force: true });
+    fs.rmSync(path.join(this.projectDir, `Pulumi.${this.stack}.yaml`), { force: true });
   }
 }
 

@@ -46,10 +46,11 @@ afterEach(async () => {
   emulator = undefined;
 });
 
-async function world(latencyMs = 150): Promise<{ emu: RunningEmulator; st: TestStack }> {
-  emulator = await startWorld(seed, latencyMs);
+/** An emulator and a stack whose program starts as `attachments` (set with the rest of its config). */
+async function world(attachments: AttachmentSpec[] = []): Promise<{ emu: RunningEmulator; st: TestStack }> {
+  emulator = await startWorld(seed);
   stack = newStack(providerEnv(emulator));
-  await initStack(stack, stackConfig, stackSecrets, []);
+  await initStack(stack, stackConfig, stackSecrets, attachments);
   return { emu: emulator, st: stack };
 }
 
@@ -95,8 +96,7 @@ async function expectDestroyLeaves(emu: RunningEmulator, st: TestStack, left: st
 
 describe("one ownership rule: create and update treat a binding made by someone else alike", () => {
   it("an update that adds an instance bound outside Pulumi is refused, naming it; destroy leaves it", async () => {
-    const { emu, st } = await world();
-    await setSpec(st, [att("app", [1])]);
+    const { emu, st } = await world([att("app", [1])]);
     expectOk(await st.up());
     await bindOutside(emu, ins(2));
 
@@ -118,8 +118,7 @@ describe("one ownership rule: create and update treat a binding made by someone 
   });
 
   it("with adoptExisting the update adopts it, records it, and destroy removes it", async () => {
-    const { emu, st } = await world();
-    await setSpec(st, [att("app", [1])]);
+    const { emu, st } = await world([att("app", [1])]);
     expectOk(await st.up());
     await bindOutside(emu, ins(2));
 
@@ -141,8 +140,7 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
     upArgs: string[] = [],
     slow?: number,
   ): Promise<{ emu: RunningEmulator; st: TestStack }> {
-    const { emu, st } = await world();
-    await setSpec(st, before);
+    const { emu, st } = await world(before);
     expectOk(await st.up());
     expect(await boundInCloud(emu)).toEqual([ins(1), ins(2), ins(3)]);
     // One side has slow work of its own: it reaches the hand-over last.
@@ -170,8 +168,7 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
   }
 
   it("both updates at once (after a preview): the binding stays, never unbound, both states true", async () => {
-    const { emu, st } = await world();
-    await setSpec(st, before);
+    const { emu, st } = await world(before);
     expectOk(await st.up());
     await setSpec(st, [att("a", [1]), att("b", [2, 3])]);
     // A preview diffs (announcing the hand-over) but updates nothing: no wait, no change.
@@ -188,8 +185,7 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
   });
 
   it("to a new attachment: created with the instance A gives up, in the same up", async () => {
-    const { emu, st } = await world();
-    await setSpec(st, before);
+    const { emu, st } = await world(before);
     expectOk(await st.up());
     await setSpec(st, [att("a", [1]), att("b", [3]), att("c", [2])]);
     expectOk(await st.up());
@@ -216,8 +212,7 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
   });
 
   it("--parallel 1: one update at a time, in the engine's order; either way the binding stays", async () => {
-    const { emu, st } = await world();
-    await setSpec(st, before);
+    const { emu, st } = await world(before);
     expectOk(await st.up());
     await setSpec(st, [att("a", [1]), att("b", [2, 3])]);
     const up = await st.up(["--parallel", "1"]);
@@ -245,8 +240,7 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
   });
 
   it("the releaser depends on the taker: refused, the binding stays with A; two ups move it", async () => {
-    const { emu, st } = await world();
-    await setSpec(st, [att("b", [3]), att("a", [1, 2], { dependsOnPrevious: true })]);
+    const { emu, st } = await world([att("b", [3]), att("a", [1, 2], { dependsOnPrevious: true })]);
     expectOk(await st.up());
     await setSpec(st, [att("b", [2, 3]), att("a", [1], { dependsOnPrevious: true })]);
     // A registers only once B is done: B cannot know A gives ins2 up, and meets the ownership rule.
@@ -271,8 +265,7 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
   });
 
   it("the releaser is deleted: refused without adoptExisting; adopted with it, and the delete leaves it", async () => {
-    const { emu, st } = await world();
-    await setSpec(st, before);
+    const { emu, st } = await world(before);
     expectOk(await st.up());
     // Deletes get no diff and run last: B cannot know ins2 is given up.
     await setSpec(st, [att("b", [2, 3])]);
@@ -291,8 +284,7 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
   });
 
   it("the taker's update fails: A keeps the binding, B records nothing of it", async () => {
-    const { emu, st } = await world();
-    await setSpec(st, before);
+    const { emu, st } = await world(before);
     expectOk(await st.up());
     // B also adds ins4, and that bind fails for good.
     await emu.control.addFault({
@@ -320,14 +312,13 @@ describe("an error naming no instance, in a request shared by several resources"
   const program = [att("one", [1]), att("two", [2]), att("three", [3])];
 
   it("a CAM policy denying one instance fails only that resource", async () => {
-    const { emu, st } = await world();
+    const { emu, st } = await world(program);
     await emu.control.addFault({
       kind: "error",
       action: "AssociateSecurityGroups",
       code: "UnauthorizedOperation",
       instanceIds: [ins(2)],
     });
-    await setSpec(st, program);
     const up = expectFailed(await st.up());
     const d = diagnostics(up.all);
     expect(d["two"]).toMatch(new RegExp(`${ins(2)}.*UnauthorizedOperation`, "s"));
@@ -343,9 +334,8 @@ describe("an error naming no instance, in a request shared by several resources"
   });
 
   it("a group quota reached by the third instance fails one resource, binds the others", async () => {
-    const { emu, st } = await world();
+    const { emu, st } = await world(program);
     await emu.control.configure({ maxInstancesPerSecurityGroup: 2 });
-    await setSpec(st, program);
     const up = expectFailed(await st.up());
     const d = diagnostics(up.all);
     const failed = Object.keys(d).filter((n) => /LimitExceeded\.CvmsVifsPerSecGroupLimitExceeded/.test(d[n]));
