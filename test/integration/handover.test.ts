@@ -209,3 +209,31 @@ describe("a releaser whose update failed after a hand-over", () => {
     expect(await holdsGroup(ins(2))).toBe(true);
   });
 });
+
+// A releaser whose unbind itself failed still owns the binding, however the
+// instance's latest operation changes afterwards (another group bound to it).
+describe("a releaser whose unbind failed", () => {
+  it("keeps the binding as its own: its refresh lists it and its next update unbinds it", async () => {
+    const a = await create(sg(1), [ins(1), ins(2)], { owner: owner("a") });
+    resetForTests();
+    await h.emu.control.addFault({
+      kind: "operationFailure",
+      action: "DisassociateSecurityGroups",
+      instanceIds: [ins(2)],
+      message: "refused (injected)",
+    });
+    const failed = await errorOf(() => implementation.update(a.id, a.outs, ownedNews("a", [ins(1)])));
+    expect(failed).toContain(`unbind: the asynchronous DisassociateSecurityGroups operation FAILED on ${ins(2)}`);
+    await h.emu.control.clearFaults();
+    // Another attachment binds another group to the instance: its latest operation changes.
+    await create(sg(2), [ins(2)], { owner: owner("other") });
+    resetForTests();
+    const read = await implementation.read!(a.id, a.outs);
+    expect(read.props?.instanceIds).toEqual([ins(1), ins(2)]);
+    const next = await implementation.update(a.id, a.outs, ownedNews("a", [ins(1)]));
+    expect(next.outs.instanceIds).toEqual([ins(1)]);
+    // Its state no longer lists ins-2: the binding must not stay.
+    expect(await holdsGroup(ins(2))).toBe(false);
+    expect((await h.bindings())[ins(2)]).toContain(sg(2));
+  });
+});
