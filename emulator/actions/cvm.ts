@@ -18,6 +18,8 @@ import type { InstanceData } from "../model/world";
 import { S } from "../protocol/params";
 import type { ActionContext, ActionDef } from "./types";
 
+const VERSION = "2017-03-12";
+
 export const MAX_IDS_PER_CALL = 100;
 export const MAX_FILTERS = 10;
 export const MAX_FILTER_VALUES = 5;
@@ -88,7 +90,7 @@ export function renderInstance(i: InstanceData, region: string): Record<string, 
 const describeInstances: ActionDef = {
   name: "DescribeInstances",
   service: "cvm",
-  version: "2017-03-12",
+  version: VERSION,
   schema: S.object({
     InstanceIds: S.opt(S.array(S.string())),
     Filters: S.opt(S.array(filterSchema)),
@@ -161,7 +163,7 @@ function bindingAction(name: BindingAction): ActionDef {
   return {
     name,
     service: "cvm",
-    version: "2017-03-12",
+    version: VERSION,
     schema: S.object({
       SecurityGroupIds: S.req(S.array(S.string())),
       InstanceIds: S.req(S.array(S.string())),
