@@ -237,3 +237,29 @@ describe("a releaser whose unbind failed", () => {
     expect((await h.bindings())[ins(2)]).toContain(sg(2));
   });
 });
+
+// What a resource gave up before is its own again once a create of the same
+// owner binds it (after a refresh dropped the resource: nothing of it was bound).
+describe("a resource created again after a refresh dropped it", () => {
+  it("unbinds on delete what it bound, though an earlier update of the owner gave it up", async () => {
+    const a = await create(sg(1), [ins(1), ins(2)], { owner: owner("a") });
+    resetForTests();
+    await h.emu.control.addFault({
+      kind: "operationFailure",
+      action: "AssociateSecurityGroups",
+      instanceIds: [ins(3)],
+      message: "refused (injected)",
+    });
+    await errorOf(() => implementation.update(a.id, a.outs, ownedNews("a", [ins(3)])));
+    await h.emu.control.clearFaults();
+    expect(await holdsGroup(ins(1))).toBe(false);
+    expect(await holdsGroup(ins(2))).toBe(false);
+    // Nothing of it is bound: the refresh drops it from the state.
+    expect(await implementation.read!(a.id, a.outs)).toEqual({});
+    resetForTests();
+    const again = await create(sg(1), [ins(1), ins(2)], { owner: owner("a") });
+    await implementation.delete(again.id, again.outs);
+    expect(await holdsGroup(ins(1))).toBe(false);
+    expect(await holdsGroup(ins(2))).toBe(false);
+  });
+});
