@@ -30,7 +30,7 @@
 // is sent, with the request ids under which the binding is still the owner's
 // (the unbind did not happen); emptied of those once the unbind succeeded or
 // at a hand-over; a gift is dropped when the owner takes the instance back
-// (a successful update that lists it) or when the stored state no longer
+// (a successful create or update that lists it) or when the stored state no longer
 // lists it. Leftover temporary files of dead writers and entries of
 // the earlier, owner-less format are swept when a journal is opened.
 //
