@@ -223,7 +223,9 @@ describe("a releaser whose unbind failed", () => {
       message: "refused (injected)",
     });
     const failed = await errorOf(() => implementation.update(a.id, a.outs, ownedNews("a", [ins(1)])));
-    expect(failed).toContain(`unbind: the asynchronous DisassociateSecurityGroups operation FAILED on ${ins(2)}`);
+    expect(failed).toContain(
+      `unbind: the asynchronous DisassociateSecurityGroups operation FAILED on ${ins(2)}`,
+    );
     await h.emu.control.clearFaults();
     // Another attachment binds another group to the instance: its latest operation changes.
     await create(sg(2), [ins(2)], { owner: owner("other") });
