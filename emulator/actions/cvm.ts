@@ -20,11 +20,11 @@ import type { ActionContext, ActionDef } from "./types";
 
 const VERSION = "2017-03-12";
 
-export const MAX_IDS_PER_CALL = 100;
-export const MAX_FILTERS = 10;
-export const MAX_FILTER_VALUES = 5;
-export const DEFAULT_LIMIT = 20;
-export const MAX_LIMIT = 100;
+const MAX_IDS_PER_CALL = 100;
+const MAX_FILTERS = 10;
+const MAX_FILTER_VALUES = 5;
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
 
 const filterSchema = S.object({ Name: S.req(S.string()), Values: S.req(S.array(S.string())) });
 
@@ -41,7 +41,7 @@ function tooMany(name: string, n: number, max: number): never {
 }
 
 /** The Instance structure of DescribeInstances, with realistic constant/derived fields. */
-export function renderInstance(i: InstanceData, region: string): Record<string, unknown> {
+function renderInstance(i: InstanceData, region: string): Record<string, unknown> {
   return {
     Placement: { Zone: i.zone, ProjectId: 0, HostIds: null, HostId: null },
     InstanceId: i.id,

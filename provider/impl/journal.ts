@@ -153,7 +153,7 @@ function readEntry(file: string): JournalEntry | null {
 }
 
 /** Prefix of the entry files of one owner, cloud, region and group. */
-export function entryPrefix(owner: string, endpoint: string, region: string, sg: string): string {
+function entryPrefix(owner: string, endpoint: string, region: string, sg: string): string {
   return createHash("sha256").update(`${owner}\n${endpoint}\n${region}\n${sg}`).digest("hex").slice(0, 24);
 }
 
