@@ -3,7 +3,7 @@
 
 import type { CallRecord, Counters } from "./types";
 
-export const MAX_CALLS = 100_000;
+const MAX_CALLS = 100_000;
 
 export class CallLog {
   private calls: CallRecord[] = [];

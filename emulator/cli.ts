@@ -51,7 +51,7 @@ function banner(url: string, seed: Seed): string {
   ].join("\n");
 }
 
-export class UsageError extends Error {}
+class UsageError extends Error {}
 
 function parseLatency(v: string): LatencySetting {
   const m = /^(\d+)(?:-(\d+))?$/.exec(v);

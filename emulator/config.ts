@@ -4,7 +4,7 @@
 import { DEFAULT_RATE_LIMITS } from "./rateLimiter";
 import type { LatencySetting, RuntimeConfig } from "./types";
 
-export const DEFAULT_OPERATION_LATENCY_MS = 100;
+const DEFAULT_OPERATION_LATENCY_MS = 100;
 
 export function defaultConfig(): RuntimeConfig {
   return {

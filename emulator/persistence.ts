@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { PersistedWorld } from "./model/world";
 
-export const SAVE_DEBOUNCE_MS = 20;
+const SAVE_DEBOUNCE_MS = 20;
 
 export function loadStateFile(file: string): PersistedWorld | undefined {
   if (!fs.existsSync(file)) return undefined;
@@ -18,7 +18,7 @@ export function loadStateFile(file: string): PersistedWorld | undefined {
   }
 }
 
-export function writeAtomically(file: string, content: string): void {
+function writeAtomically(file: string, content: string): void {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);

@@ -16,16 +16,16 @@ import { decodeParams, peekStringArray } from "./protocol/params";
 import { header, parseRequest, peekRequest, type ParamInput, type RawHttpRequest } from "./protocol/request";
 
 /** API bodies above this size get RequestSizeLimitExceeded. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 /** Control-plane bodies (seeds) may be larger. */
-export const MAX_CONTROL_BODY_BYTES = 16 * 1024 * 1024;
+const MAX_CONTROL_BODY_BYTES = 16 * 1024 * 1024;
 /** Beyond this the connection is simply closed. */
 const HARD_BODY_LIMIT = 64 * 1024 * 1024;
 
-export const CONTROL_PREFIX = "/_emulator";
+const CONTROL_PREFIX = "/_emulator";
 
 /** Idle keep-alive connections are closed after this long (like many API gateways). */
-export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 interface BodyResult {
   body: Buffer;

@@ -18,11 +18,13 @@ import type { InstanceData } from "../model/world";
 import { S } from "../protocol/params";
 import type { ActionContext, ActionDef } from "./types";
 
-export const MAX_IDS_PER_CALL = 100;
-export const MAX_FILTERS = 10;
-export const MAX_FILTER_VALUES = 5;
-export const DEFAULT_LIMIT = 20;
-export const MAX_LIMIT = 100;
+const VERSION = "2017-03-12";
+
+const MAX_IDS_PER_CALL = 100;
+const MAX_FILTERS = 10;
+const MAX_FILTER_VALUES = 5;
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
 
 const filterSchema = S.object({ Name: S.req(S.string()), Values: S.req(S.array(S.string())) });
 
@@ -39,7 +41,7 @@ function tooMany(name: string, n: number, max: number): never {
 }
 
 /** The Instance structure of DescribeInstances, with realistic constant/derived fields. */
-export function renderInstance(i: InstanceData, region: string): Record<string, unknown> {
+function renderInstance(i: InstanceData, region: string): Record<string, unknown> {
   return {
     Placement: { Zone: i.zone, ProjectId: 0, HostIds: null, HostId: null },
     InstanceId: i.id,
@@ -88,7 +90,7 @@ export function renderInstance(i: InstanceData, region: string): Record<string, 
 const describeInstances: ActionDef = {
   name: "DescribeInstances",
   service: "cvm",
-  version: "2017-03-12",
+  version: VERSION,
   schema: S.object({
     InstanceIds: S.opt(S.array(S.string())),
     Filters: S.opt(S.array(filterSchema)),
@@ -161,7 +163,7 @@ function bindingAction(name: BindingAction): ActionDef {
   return {
     name,
     service: "cvm",
-    version: "2017-03-12",
+    version: VERSION,
     schema: S.object({
       SecurityGroupIds: S.req(S.array(S.string())),
       InstanceIds: S.req(S.array(S.string())),

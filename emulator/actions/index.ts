@@ -6,8 +6,6 @@ import type { ActionDef } from "./types";
 import { STS_ACTIONS } from "./sts";
 import { VPC_ACTIONS } from "./vpc";
 
-export const API_VERSION = "2017-03-12";
-
 const registry = new Map<string, ActionDef>();
 for (const a of [...CVM_ACTIONS, ...VPC_ACTIONS, ...STS_ACTIONS]) registry.set(a.name, a);
 

@@ -7,10 +7,10 @@ import { randomBytes } from "node:crypto";
 import { apiFault } from "../errors";
 
 /** The account a seed credential belongs to when the seed names none. */
-export const DEFAULT_ACCOUNT_ID = "100000000001";
+const DEFAULT_ACCOUNT_ID = "100000000001";
 /** AssumeRole's DurationSeconds: default and maximum (seconds). */
 export const DEFAULT_SESSION_SECONDS = 7200;
-export const MAX_SESSION_SECONDS = 43200;
+const MAX_SESSION_SECONDS = 43200;
 
 const ROLE_ARN_RE = /^qcs::cam::uin\/(\d{5,20}):roleName\/([\w+=,.@-]{1,128})$/;
 const SESSION_NAME_RE = /^[\w+=,.@-]{2,128}$/;

@@ -1,7 +1,7 @@
 // Resource id shapes of CVM and VPC.
 
 export const INSTANCE_ID_RE = /^ins-[a-z0-9]{8}$/;
-export const SECURITY_GROUP_ID_RE = /^sg-[a-z0-9]{8}$/;
+const SECURITY_GROUP_ID_RE = /^sg-[a-z0-9]{8}$/;
 export const REGION_RE = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 
 export function isInstanceId(id: string): boolean {

@@ -13,7 +13,7 @@ import type {
 import { isInstanceId, isSecurityGroupId, REGION_RE } from "./ids";
 
 /** CVM instance states (InstanceStatus table) plus ISOLATING, which the emulator also models. */
-export const INSTANCE_STATES = [
+const INSTANCE_STATES = [
   "PENDING",
   "LAUNCH_FAILED",
   "RUNNING",

@@ -34,7 +34,7 @@ export interface CredentialLookup {
   get(secretId: string): StoredCredential | undefined;
 }
 
-export const MAX_CLOCK_SKEW_S = 300;
+const MAX_CLOCK_SKEW_S = 300;
 
 const SECRET_ID_SHAPE = /^[A-Za-z0-9_-]{1,128}$/;
 

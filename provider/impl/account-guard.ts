@@ -10,7 +10,7 @@ import type { StsApi } from "./sts";
 
 const checks = new Map<string, Promise<void>>();
 
-export class AccountNotAllowedError extends ProviderError {
+class AccountNotAllowedError extends ProviderError {
   constructor(
     readonly accountId: string,
     readonly allowed: string[],

@@ -12,7 +12,7 @@ import { classifyError } from "./retry";
 import { CredentialSpec, Endpoint, noCredentialsMessage } from "./settings";
 import { counters } from "./stats";
 
-export const TOKEN_FAILURE = "AuthFailure.TokenFailure";
+const TOKEN_FAILURE = "AuthFailure.TokenFailure";
 
 /** What this project needs to know about an instance. */
 export interface InstanceView {

@@ -53,8 +53,8 @@ export interface ClaimsOptions {
   checkMs?: number;
 }
 
-export const DEFAULT_HANDOVER_WAIT_MS = 60_000;
-export const DEFAULT_HANDOVER_IDLE_MS = 2_000;
+const DEFAULT_HANDOVER_WAIT_MS = 60_000;
+const DEFAULT_HANDOVER_IDLE_MS = 2_000;
 
 export function claimKey(scope: string, sg: string, instanceId: string): string {
   return `${scope}|${sg}|${instanceId}`;

@@ -21,7 +21,7 @@ import {
 import { SdkSts, StsApi } from "./sts";
 
 /** The SDK signs STS requests with a region; STS itself is global. */
-export const DEFAULT_STS_REGION = "ap-guangzhou";
+const DEFAULT_STS_REGION = "ap-guangzhou";
 
 export interface CredentialDeps {
   basic(spec: BasicCredentialSpec): CredentialProvider;
@@ -39,7 +39,7 @@ export function stsFor(settings: Settings): StsApi {
   });
 }
 
-export const defaultCredentialDeps: CredentialDeps = {
+const defaultCredentialDeps: CredentialDeps = {
   basic: (spec) => credentialProvider(spec),
   camRole: fetchCamRoleCredentials,
   sts: stsFor,

@@ -55,12 +55,22 @@ export class Giving {
   }
 
   /**
-   * After the unbinds: an instance unbound is given away; one whose unbind
-   * failed stays this resource's, also under that request's id (an operation
-   * that ended FAILED is the instance's latest).
+   * After the unbinds: an instance unbound is given away. One whose unbind
+   * surely did not happen (no request accepted, or its operation FAILED) is
+   * this resource's, whatever operations the instance sees later: no gift.
+   * One whose outcome is unknown (no reply, or the deadline passed while it
+   * ran) stays this resource's while its latest operation is the one seen
+   * at the look-up or that request.
    */
   unbound(results: readonly OpResult[]): void {
-    this.record(results.map((r) => [r.instanceId, r.ok ? [] : [this.seen(r.instanceId), r.requestId]]));
+    const kept = results.filter(unbindDidNotHappen).map((r) => r.instanceId);
+    const keptSet = new Set(kept);
+    this.record(
+      results
+        .filter((r) => !keptSet.has(r.instanceId))
+        .map((r) => [r.instanceId, r.ok ? [] : [this.seen(r.instanceId), r.requestId]]),
+    );
+    if (kept.length > 0) this.journal?.ungive(this.owner, this.sg, kept);
   }
 
   /** Handed over at the rendezvous: the taker records them, this resource gave them away. */
@@ -79,4 +89,9 @@ export class Giving {
       gifts.map(([instanceId, stillOurs]) => ({ instanceId, stillOurs })),
     );
   }
+}
+
+/** A failed unbind that surely left the binding: no request was accepted, or its operation FAILED. */
+function unbindDidNotHappen(r: OpResult): boolean {
+  return !r.ok && !r.unanswered && (r.requestId === "" || r.reason === "operationFailed");
 }

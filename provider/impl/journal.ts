@@ -30,9 +30,10 @@
 // is sent, with the request ids under which the binding is still the owner's
 // (the unbind did not happen); emptied of those once the unbind succeeded or
 // at a hand-over; a gift is dropped when the owner takes the instance back
-// (a successful update that lists it) or when the stored state no longer
-// lists it. Leftover temporary files of dead writers and entries of
-// the earlier, owner-less format are swept when a journal is opened.
+// (a successful create or update that lists it) or when the stored state no
+// longer lists it. Leftover temporary files of dead writers and entries of
+// the earlier, owner-less format are swept when a journal is opened
+// (journal-sweep.ts).
 //
 // By default in $PULUMI_HOME (or ~/.pulumi)/tencentcloud-sg-attachment/journal,
 // so it does not follow a stack to another machine: see the README, "After a crash".
@@ -41,6 +42,7 @@ import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { removeQuietly, sweepOnce } from "./journal-sweep";
 
 export interface JournalEntry {
   version: 2;
@@ -150,24 +152,8 @@ function readEntry(file: string): JournalEntry | null {
   }
 }
 
-function removeQuietly(file: string): void {
-  try {
-    fs.rmSync(file, { force: true });
-  } catch {
-    /* a leftover entry is only read by its own owner */
-  }
-}
-
-/** Folders already swept by this process. */
-const swept = new Set<string>();
-
-/** Forgets which folders were swept, so that the next open sweeps again. For tests. */
-export function resetJournalSweeps(): void {
-  swept.clear();
-}
-
 /** Prefix of the entry files of one owner, cloud, region and group. */
-export function entryPrefix(owner: string, endpoint: string, region: string, sg: string): string {
+function entryPrefix(owner: string, endpoint: string, region: string, sg: string): string {
   return createHash("sha256").update(`${owner}\n${endpoint}\n${region}\n${sg}`).digest("hex").slice(0, 24);
 }
 
@@ -248,10 +234,7 @@ export function openJournal(
     else write(file, next);
   };
 
-  if (!swept.has(dir)) {
-    swept.add(dir);
-    sweep(dir, host, alive);
-  }
+  sweepOnce(dir, host, alive);
 
   return {
     get problem() {
@@ -332,41 +315,4 @@ export function openJournal(
       if (rest.length !== all.length) writeGifts(owner, securityGroupId, rest);
     },
   };
-}
-
-/**
- * Removes what no create can use any more: temporary files whose writer (this
- * host) is dead, and entries of the earlier format (no owner: no create would
- * ever match them) whose process is dead or that had returned.
- */
-export function sweep(dir: string, host: string, alive: (pid: number) => boolean): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const file = path.join(dir, name);
-    const tmp = /\.(\d+)\.tmp$/.exec(name);
-    if (tmp) {
-      if (!alive(Number(tmp[1]))) removeQuietly(file);
-      continue;
-    }
-    // The earlier format wrote `<entry>.json.tmp`, without a pid: never a live write by now.
-    if (name.endsWith(".json.tmp")) {
-      removeQuietly(file);
-      continue;
-    }
-    if (!name.endsWith(".json")) continue;
-    let e: any;
-    try {
-      e = JSON.parse(fs.readFileSync(file, "utf8"));
-    } catch {
-      continue;
-    }
-    const legacy = !e || e.version !== 2;
-    const deadOrDone = !!e?.completedAt || e?.host !== host || !alive(Number(e?.pid));
-    if (legacy && deadOrDone) removeQuietly(file);
-  }
 }

@@ -5,7 +5,7 @@ import { hintFor } from "./errors";
 import { foreignBindingText } from "./ownership";
 import { MAX_SGS_PER_INSTANCE } from "./limits";
 import type { OverLimit } from "./plan";
-import type { OpResult } from "./scheduler";
+import { ACTION_OF, type OpResult } from "./scheduler";
 
 const DELETE_BEFORE_REPLACE_HINT =
   "If this attachment replaces another one (securityGroupId or region changed), set the resource option " +
@@ -54,7 +54,7 @@ export function describeFailures(kind: "associate" | "disassociate", failed: OpR
         break;
       case "operationFailed":
         lines.push(
-          `the asynchronous ${kind === "associate" ? "AssociateSecurityGroups" : "DisassociateSecurityGroups"} ` +
+          `the asynchronous ${ACTION_OF[kind]} ` +
             `operation FAILED on ${list(ids)}: ${e.apiMessage} (RequestId: ${e.requestId || "unknown"}). ` +
             `Fix the cause reported by the API, then run pulumi up again.`,
         );

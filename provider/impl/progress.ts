@@ -43,6 +43,8 @@ export class Progress {
    * as each one settles.
    */
   start(kind: ProgressKind, sg: string, count: number, intervalMs: number): () => void {
+    // No work (the flows run empty lists often): no group, whose timer nothing would stop.
+    if (count === 0) return () => undefined;
     const key = `${kind}|${sg}`;
     let g = this.groups.get(key);
     if (!g) {

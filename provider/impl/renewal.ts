@@ -12,7 +12,7 @@ export interface ExpiringCredentials extends Credentials {
 }
 
 /** Renew this long before expiry at most, whatever the lifetime. */
-export const MAX_RENEWAL_MARGIN_MS = 5 * 60 * 1000;
+const MAX_RENEWAL_MARGIN_MS = 5 * 60 * 1000;
 
 export function renewalTime(obtainedAtMs: number, expiresAtMs: number): number {
   const lifetime = Math.max(0, expiresAtMs - obtainedAtMs);

@@ -8,7 +8,7 @@ import { REGION_HELP, resolveRegion, Settings } from "./settings";
 /** The value Pulumi sends for a value not known yet (during preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-export const SG_ID_RE = /^sg-[a-z0-9]{8}$/;
+const SG_ID_RE = /^sg-[a-z0-9]{8}$/;
 export const INSTANCE_ID_RE = /^ins-[a-z0-9]{8}$/;
 /** ap-guangzhou, na-siliconvalley, ap-shanghai-fsi, eu-frankfurt, ... */
 export const REGION_RE = /^[a-z]{2,4}(-[a-z0-9]+){1,3}$/;
@@ -44,7 +44,7 @@ function kind(v: unknown): string {
 }
 
 /** Sorted, deduplicated; unknown elements kept (once). */
-export function normaliseIds(ids: readonly unknown[]): unknown[] {
+function normaliseIds(ids: readonly unknown[]): unknown[] {
   const uniq = [...new Set(ids)];
   return uniq.sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
 }

@@ -209,3 +209,59 @@ describe("a releaser whose update failed after a hand-over", () => {
     expect(await holdsGroup(ins(2))).toBe(true);
   });
 });
+
+// A releaser whose unbind itself failed still owns the binding, however the
+// instance's latest operation changes afterwards (another group bound to it).
+describe("a releaser whose unbind failed", () => {
+  it("keeps the binding as its own: its refresh lists it and its next update unbinds it", async () => {
+    const a = await create(sg(1), [ins(1), ins(2)], { owner: owner("a") });
+    resetForTests();
+    await h.emu.control.addFault({
+      kind: "operationFailure",
+      action: "DisassociateSecurityGroups",
+      instanceIds: [ins(2)],
+      message: "refused (injected)",
+    });
+    const failed = await errorOf(() => implementation.update(a.id, a.outs, ownedNews("a", [ins(1)])));
+    expect(failed).toContain(
+      `unbind: the asynchronous DisassociateSecurityGroups operation FAILED on ${ins(2)}`,
+    );
+    await h.emu.control.clearFaults();
+    // Another attachment binds another group to the instance: its latest operation changes.
+    await create(sg(2), [ins(2)], { owner: owner("other") });
+    resetForTests();
+    const read = await implementation.read!(a.id, a.outs);
+    expect(read.props?.instanceIds).toEqual([ins(1), ins(2)]);
+    const next = await implementation.update(a.id, a.outs, ownedNews("a", [ins(1)]));
+    expect(next.outs.instanceIds).toEqual([ins(1)]);
+    // Its state no longer lists ins-2: the binding must not stay.
+    expect(await holdsGroup(ins(2))).toBe(false);
+    expect((await h.bindings())[ins(2)]).toContain(sg(2));
+  });
+});
+
+// What a resource gave up before is its own again once a create of the same
+// owner binds it (after a refresh dropped the resource: nothing of it was bound).
+describe("a resource created again after a refresh dropped it", () => {
+  it("unbinds on delete what it bound, though an earlier update of the owner gave it up", async () => {
+    const a = await create(sg(1), [ins(1), ins(2)], { owner: owner("a") });
+    resetForTests();
+    await h.emu.control.addFault({
+      kind: "operationFailure",
+      action: "AssociateSecurityGroups",
+      instanceIds: [ins(3)],
+      message: "refused (injected)",
+    });
+    await errorOf(() => implementation.update(a.id, a.outs, ownedNews("a", [ins(3)])));
+    await h.emu.control.clearFaults();
+    expect(await holdsGroup(ins(1))).toBe(false);
+    expect(await holdsGroup(ins(2))).toBe(false);
+    // Nothing of it is bound: the refresh drops it from the state.
+    expect(await implementation.read!(a.id, a.outs)).toEqual({});
+    resetForTests();
+    const again = await create(sg(1), [ins(1), ins(2)], { owner: owner("a") });
+    await implementation.delete(again.id, again.outs);
+    expect(await holdsGroup(ins(1))).toBe(false);
+    expect(await holdsGroup(ins(2))).toBe(false);
+  });
+});

@@ -46,7 +46,7 @@ describe("the serialized provider", () => {
     // Here the package is not under node_modules, so the serializer copies the
     // stub by value (installed, it stores a require: test/e2e/upgrade.test.ts).
     // Stored twice per resource and rewritten with the checkpoint at every step: keep it small.
-    expect(text.length).toBeLessThan(2600); // the first, commented stub: 3,262
+    expect(text.length).toBeLessThan(2600);
     expect(text).toContain("pulumi-tencentcloud-sg-attachment/implementation");
     expect(text).not.toMatch(/AssociateSecurityGroups|secretKey|TENCENTCLOUD_SECRET/);
   });

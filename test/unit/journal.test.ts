@@ -5,7 +5,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { journalProblem, openJournal, sweep, type JournalOptions } from "../../provider/impl/journal";
+import { journalProblem, openJournal, type JournalOptions } from "../../provider/impl/journal";
+import { sweep } from "../../provider/impl/journal-sweep";
 
 const ENDPOINT = "http://127.0.0.1:9/";
 const REGION = "ap-guangzhou";

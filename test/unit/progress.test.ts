@@ -42,6 +42,15 @@ describe("progress lines", () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 
+  it("starts no timer and says nothing for no work (an update with nothing to unbind)", () => {
+    const settled = progress.start("disassociate", "sg-db000001", 0, 1000);
+    expect(jest.getTimerCount()).toBe(0);
+    jest.advanceTimersByTime(10_000);
+    expect(lines).toEqual([]);
+    settled();
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
   it("says nothing outside the dynamic-provider host when no sink is set", () => {
     const quiet = new Progress();
     const write = jest.spyOn(process.stderr, "write").mockImplementation(() => true);

@@ -129,10 +129,13 @@ describe("RetryPolicy", () => {
       giveUp: null,
     });
     expect(policy.decideOne(c, far, api("InternalError")).delayMs).toBe(100);
-    // Another class starts its own count.
-    random = 0;
+    // Another class starts its own count: its first backoff, not the third.
+    expect(policy.decideOne(c, far, api("RequestLimitExceeded")).delayMs).toBe(100);
+    expect(policy.decideOne(c, far, api("RequestLimitExceeded")).delayMs).toBe(100);
+    expect(policy.decideOne(c, far, api("RequestLimitExceeded")).delayMs).toBe(200);
+    // Any transient code counts as the same class.
     expect(policy.decideOne(c, far, api("ServiceUnavailable", undefined)).giveUp).not.toBeNull();
-    expect(c).toEqual({ throttling: 0, busy: 0, transient: 3 });
+    expect(c).toEqual({ throttling: 3, busy: 0, transient: 3 });
   });
 
   it("waits at least the base delay after throttling or busy, from 0 after transient errors", () => {

@@ -115,6 +115,9 @@ export async function createFlow(
   // Kept until a later operation shows the state holds the resource: the CLI
   // may be killed before it writes it (see journal.ts).
   ctx.journal?.complete(intent);
+  // Its outputs list these: its own, whatever an earlier resource of this
+  // owner gave up (one a refresh dropped from the state).
+  ctx.journal?.ungive(n.owner, sg, n.instanceIds);
   // What this create took back now lives in its own entry.
   for (const h of interrupted.handles) ctx.journal?.release(h, n.instanceIds);
   return { id, outs, plan: { ...plan, reclaimed } };
