@@ -61,12 +61,15 @@ export class EmulatorCore implements CredentialLookup {
   readonly rateLimiter: ActionRateLimiter;
   readonly calls = new CallLog();
   readonly log: (line: string) => void;
+  /** See EmulatorOptions.clock. */
+  readonly clock: () => number;
   identity: IdentityStore;
   private readonly startSeed: Seed;
   private readonly persister?: Persister;
 
   constructor(options: EmulatorOptions = {}) {
     this.log = options.log ?? (() => {});
+    this.clock = options.clock ?? Date.now;
     this.config = applyConfigPatch(defaultConfig(), pickConfig(options), false);
     this.startSeed = loadSeed(options.seed);
     this.identity = guard(() => identityOf(this.startSeed));

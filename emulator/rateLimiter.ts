@@ -30,7 +30,7 @@ export class ActionRateLimiter {
   }
 
   /** true = admitted (and counted); false = over the limit. */
-  admit(action: string, secretId: string, now: number = Date.now()): boolean {
+  admit(action: string, secretId: string, now: number): boolean {
     const limit = this.limitFor(action);
     if (!(limit > 0)) return true;
     const key = `${action}\u0000${secretId}`;

@@ -113,6 +113,7 @@ export class EmulatorHttpServer {
     const url = req.url ?? "/";
     const pathOnly = url.split("?")[0];
     const isControl = pathOnly === CONTROL_PREFIX || pathOnly.startsWith(CONTROL_PREFIX + "/");
+    // Real time: the call log records real traffic (EmulatorOptions.clock is for behaviour).
     const receivedAt = Date.now();
     const read = await readBody(req, isControl ? MAX_CONTROL_BODY_BYTES : MAX_BODY_BYTES);
     if (!read) return;
@@ -120,7 +121,7 @@ export class EmulatorHttpServer {
       const out = metadataReply(
         this.core.identity,
         pathOnly,
-        Date.now(),
+        this.core.clock(),
         this.core.config.stsTokenLifetimeSeconds,
       );
       send(res, out.status, out.body);
@@ -191,7 +192,7 @@ export class EmulatorHttpServer {
       params = apiReq.params;
       if (apiReq.secretId !== undefined) secretId = apiReq.secretId;
 
-      secretId = authenticate(apiReq, core, Date.now(), (l) => core.log(`auth: ${l}`)).secretId;
+      secretId = authenticate(apiReq, core, core.clock(), (l) => core.log(`auth: ${l}`)).secretId;
 
       const def = findAction(action);
       if (!def) throw apiFault("InvalidAction", `The action \`${action}\` does not exist.`);
@@ -209,7 +210,7 @@ export class EmulatorHttpServer {
       if (!def.global && !core.world.region(apiReq.region!)) {
         throw apiFault("UnsupportedRegion", `The region \`${apiReq.region}\` is not supported.`);
       }
-      if (!core.rateLimiter.admit(action, secretId)) {
+      if (!core.rateLimiter.admit(action, secretId, core.clock())) {
         throw apiFault(
           "RequestLimitExceeded",
           `Your request frequency of ${action} is over the limit of ${core.rateLimiter.limitFor(action)} requests per second.`,
@@ -243,7 +244,7 @@ export class EmulatorHttpServer {
         requestId,
         identity: core.identity,
         callerSecretId: secretId,
-        nowMs: Date.now(),
+        nowMs: core.clock(),
         stsTokenLifetimeSeconds: core.config.stsTokenLifetimeSeconds,
         operationFailures: (a, ids) => core.faults.operationFailures(a, ids),
       });

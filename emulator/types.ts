@@ -48,6 +48,13 @@ export interface EmulatorOptions {
   stsTokenLifetimeSeconds?: number | null;
   /** One line per API call and notable event. Default: silent in library mode. */
   log?: (line: string) => void;
+  /**
+   * The time (ms since the epoch) behaviour depends on: rate-limit windows,
+   * signature timestamps, issuing and expiring temporary keys. Default
+   * Date.now; tests pass a manual clock. Latencies (operations, faults) run on
+   * real timers, and the call log and log lines keep real time.
+   */
+  clock?: () => number;
 }
 
 /** The part of the options that can be changed at run time (control plane /config). */
