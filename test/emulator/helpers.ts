@@ -78,6 +78,18 @@ export function testSeed(): Seed {
 
 export const NO_RATE_LIMITS = uniformRateLimits(0);
 
+/** A clock for EmulatorOptions.clock that moves only when told: `set` and `advance` (ms). */
+export class ManualClock {
+  private ms = Date.now();
+  readonly now = (): number => this.ms;
+  set(ms: number): void {
+    this.ms = ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
 export function start(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   return startEmulator({ seed: testSeed(), operationLatencyMs: 40, ...options });
 }

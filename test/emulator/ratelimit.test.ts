@@ -1,12 +1,18 @@
 import type { RunningEmulator } from "../../emulator";
-import { commonClient, cvmClient, MAIN, OTHER, REGION, sdkError, sleep, start } from "./helpers";
+import { commonClient, cvmClient, MAIN, ManualClock, OTHER, REGION, sdkError, start } from "./helpers";
 
+// The windows slide only when a test advances the clock (signatures carry the
+// real time, which stays well within the 300 s the emulator allows).
+const clock = new ManualClock();
 let emu: RunningEmulator;
 beforeAll(async () => {
-  emu = await start();
+  emu = await start({ clock: clock.now });
 });
 afterAll(() => emu.stop());
-beforeEach(() => emu.control.reset());
+beforeEach(async () => {
+  clock.set(Date.now());
+  await emu.control.reset();
+});
 
 async function settle(ps: Promise<unknown>[]): Promise<string[]> {
   const rs = await Promise.allSettled(ps);
@@ -26,7 +32,7 @@ test("defaults: Associate/Disassociate 10/s, DescribeInstances 40/s, others 20/s
 test("the 11th Associate within a second gets RequestLimitExceeded (HTTP 200 business error), before business checks", async () => {
   const c = cvmClient(emu);
   // an unknown SG: the admitted calls fail with their business error, the throttled one with RequestLimitExceeded
-  // fired together so that all 11 land in the same one-second window
+  // the clock stands still, so all 11 land in the same one-second window
   const codes = await settle(
     Array.from({ length: 11 }, () =>
       c.AssociateSecurityGroups({ SecurityGroupIds: ["sg-nope0001"], InstanceIds: ["ins-run00001"] }),
@@ -66,7 +72,10 @@ test("the window slides: after a second, requests are admitted again", async () 
   const first = await settle(Array.from({ length: 5 }, () => c.DescribeInstances({ Limit: 1 })));
   expect(first.filter((x) => x === "OK")).toHaveLength(3);
   expect(first.filter((x) => x === "RequestLimitExceeded")).toHaveLength(2);
-  await sleep(1050);
+  // 999 ms later the three admitted calls are still in the window
+  clock.advance(999);
+  expect((await sdkError(c.DescribeInstances({ Limit: 1 }))).code).toBe("RequestLimitExceeded");
+  clock.advance(1);
   const second = await settle(Array.from({ length: 3 }, () => c.DescribeInstances({ Limit: 1 })));
   expect(second).toEqual(["OK", "OK", "OK"]);
   await emu.control.configure({ rateLimits: { DescribeInstances: 40 } });
