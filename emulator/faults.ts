@@ -11,6 +11,8 @@
 // A fault without `count` and without `probability` fires on every matching
 // call until removed. With `count`, it fires at most that many times and is
 // then removed. With `probability`, each matching call fires with that chance.
+// With `after` (error, http, drop), the first `after` matching calls pass
+// untouched: a fault for the second DescribeInstances of a flow, say.
 
 import { randomInt } from "node:crypto";
 import { ApiFault, defaultMessage, instancesPhrase } from "./errors";
@@ -47,6 +49,8 @@ interface StoredFault {
   id: string;
   fault: Fault;
   remaining: number | null;
+  /** Matching calls still to let through (`after`). */
+  toPass: number;
 }
 
 function check(cond: unknown, message: string): asserts cond {
@@ -83,6 +87,14 @@ function validateFault(f: unknown): Fault {
   check(
     o.instanceIds === undefined || ["error", "latency", "operationFailure"].includes(o.kind as string),
     "fault.instanceIds applies to error, latency and operationFailure faults",
+  );
+  check(
+    o.after === undefined || (typeof o.after === "number" && Number.isInteger(o.after) && o.after >= 1),
+    "fault.after must be an integer >= 1",
+  );
+  check(
+    o.after === undefined || ["error", "http", "drop"].includes(o.kind as string),
+    "fault.after applies to error, http and drop faults",
   );
   switch (o.kind) {
     case "error":
@@ -128,8 +140,8 @@ export class FaultEngine {
   add(f: unknown): string {
     const fault = validateFault(f);
     const id = `fault-${this.nextId++}`;
-    const count = (fault as { count?: number }).count;
-    this.faults.push({ id, fault, remaining: count ?? null });
+    const { count, after } = fault as { count?: number; after?: number };
+    this.faults.push({ id, fault, remaining: count ?? null, toPass: after ?? 0 });
     return id;
   }
 
@@ -169,6 +181,10 @@ export class FaultEngine {
       if (!namesAny(fault, instanceIds)) continue;
       if (fault.kind === "latency") {
         latencyMs += fault.ms;
+        continue;
+      }
+      if (f.toPass > 0) {
+        f.toPass -= 1;
         continue;
       }
       if (!this.fires(f)) continue;

@@ -134,10 +134,19 @@ export type Fault =
       probability?: number;
       /** Fires only for requests naming at least one of these instances (a CAM deny rule, a quota hit). */
       instanceIds?: string[];
+      /** Lets the first `after` matching calls through untouched. */
+      after?: number;
     }
   | { kind: "transient"; probability: number; action?: string }
-  | { kind: "http"; status: number; action?: string; count?: number; probability?: number }
-  | { kind: "drop"; action?: string; count?: number; probability?: number; afterCommit?: boolean }
+  | { kind: "http"; status: number; action?: string; count?: number; probability?: number; after?: number }
+  | {
+      kind: "drop";
+      action?: string;
+      count?: number;
+      probability?: number;
+      afterCommit?: boolean;
+      after?: number;
+    }
   | { kind: "latency"; ms: number; action?: string; instanceIds?: string[] }
   | { kind: "operationFailure"; action?: string; instanceIds?: string[]; count?: number; message?: string };
 

@@ -1,4 +1,4 @@
-import type { RunningEmulator } from "../../emulator";
+import type { Fault, RunningEmulator } from "../../emulator";
 import { cvmClient, NO_RATE_LIMITS, raw, REGION, sdkError, start } from "./helpers";
 
 let emu: RunningEmulator;
@@ -29,6 +29,28 @@ test("error fault with count: the next N matching calls fail, then it is gone; o
   expect(await emu.control.faults()).toEqual([]);
   const calls = await emu.control.calls();
   expect(calls.map((c) => c.fault ?? "-")).toEqual(["-", "error", "error", "-"]);
+});
+
+test("a fault with after: the first N matching calls pass, then it fires (count still applies)", async () => {
+  await emu.control.addFault({
+    kind: "error",
+    action: "DescribeInstances",
+    code: "AuthFailure.TokenFailure",
+    count: 1,
+    after: 2,
+  });
+  await associate(["ins-run00003"]);
+  expect((await client.DescribeInstances({ Limit: 1 })).TotalCount).toBe(30);
+  expect((await client.DescribeInstances({ Limit: 1 })).TotalCount).toBe(30);
+  expect((await sdkError(client.DescribeInstances({ Limit: 1 }))).code).toBe("AuthFailure.TokenFailure");
+  expect((await client.DescribeInstances({ Limit: 1 })).TotalCount).toBe(30);
+  expect((await emu.control.calls()).map((c) => c.fault ?? "-")).toEqual(["-", "-", "-", "error", "-"]);
+  await expect(
+    emu.control.addFault({ kind: "latency", ms: 1, after: 1 } as unknown as Fault),
+  ).rejects.toThrow(/fault.after applies to error, http and drop/);
+  await expect(emu.control.addFault({ kind: "http", status: 503, after: 0 })).rejects.toThrow(
+    /fault.after must be an integer >= 1/,
+  );
 });
 
 test("faults apply before business logic: a faulted Associate changes nothing", async () => {
