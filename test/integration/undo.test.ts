@@ -13,27 +13,30 @@ import type { Fault } from "../../emulator";
 const h = useHarness();
 
 const OWNER = "proj/stack-one/web";
-const tokenFailure = (action: string, count?: number): Fault => ({
+/** Every Disassociate fails: the undo is impossible. */
+const UNDO_FAILS: Fault = {
   kind: "error",
   code: "AuthFailure.TokenFailure",
-  action,
-  ...(count === undefined ? {} : { count }),
-});
+  action: "DisassociateSecurityGroups",
+};
 
 /**
- * Creates, failing the first completion poll: the Associate is held back
- * until the look-up before it is done, then `faults` are added.
+ * Creates, failing the first completion poll (the DescribeInstances after the
+ * look-up) with AuthFailure.TokenFailure, and with `faults` in place too.
  */
-async function createFailingThePoll(ids: string[], faults: Fault[], extra: Record<string, unknown> = {}) {
-  await h.emu.control.addFault({ kind: "latency", ms: 400, action: "AssociateSecurityGroups" });
-  const running = errorOf(() => create(sg(1), ids, { owner: OWNER, ...extra }));
-  for (;;) {
-    const calls = await h.emu.control.calls();
-    if (calls.some((c) => c.action === "DescribeInstances")) break;
-    await new Promise((r) => setTimeout(r, 5));
-  }
+async function createFailingThePoll(ids: string[], faults: Fault[]) {
+  await h.emu.control.addFault({
+    kind: "error",
+    code: "AuthFailure.TokenFailure",
+    action: "DescribeInstances",
+    count: 1,
+    after: 1,
+  });
   for (const f of faults) await h.emu.control.addFault(f);
-  return running;
+  const msg = await errorOf(() => create(sg(1), ids, { owner: OWNER }));
+  const describes = (await h.emu.control.calls()).filter((c) => c.action === "DescribeInstances");
+  expect(describes.map((c) => c.errorCode ?? "OK").slice(0, 2)).toEqual(["OK", "AuthFailure.TokenFailure"]);
+  return msg;
 }
 
 /** Rewrites this process's journal entries as a dead process's (pid of a process that has exited). */
@@ -49,7 +52,7 @@ function endThisProcess(): void {
 }
 
 it("a fatal poll error: the accepted bind is unbound again", async () => {
-  const msg = await createFailingThePoll([ins(1), ins(2)], [tokenFailure("DescribeInstances", 1)]);
+  const msg = await createFailingThePoll([ins(1), ins(2)], []);
   expect(msg).toMatch(/AuthFailure\.TokenFailure/);
   expect(msg).toMatch(/\(2 instance\(s\)\) was unbound again.*unbound: ins-00000001, ins-00000002/s);
   await h.emu.control.waitIdle();
@@ -57,10 +60,7 @@ it("a fatal poll error: the accepted bind is unbound again", async () => {
 });
 
 it("undo impossible: names what stays; the same owner takes it back, another owner may not", async () => {
-  const msg = await createFailingThePoll(
-    [ins(3)],
-    [tokenFailure("DescribeInstances", 1), tokenFailure("DisassociateSecurityGroups")],
-  );
+  const msg = await createFailingThePoll([ins(3)], [UNDO_FAILS]);
   expect(msg).toMatch(/UNDO FAILED: these bindings stay: ins-00000003 hold sg-00000001/);
   expect(msg).toMatch(/next pulumi up takes them back \(no adoptExisting needed\)/);
   await h.emu.control.clearFaults();
@@ -76,10 +76,7 @@ it("undo impossible: names what stays; the same owner takes it back, another own
 });
 
 it("undo impossible, then the same resource deleted: the delete unbinds what stayed too", async () => {
-  const msg = await createFailingThePoll(
-    [ins(7)],
-    [tokenFailure("DescribeInstances", 1), tokenFailure("DisassociateSecurityGroups")],
-  );
+  const msg = await createFailingThePoll([ins(7)], [UNDO_FAILS]);
   expect(msg).toMatch(/UNDO FAILED: these bindings stay: ins-00000007/);
   await h.emu.control.clearFaults();
   await h.emu.control.waitIdle();
@@ -99,10 +96,7 @@ it("undo impossible and no journal: the message says why and gives the adoptExis
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sgattach-nojournal-")), "a-file");
   fs.writeFileSync(file, "");
   process.env.SGATTACH_JOURNAL_DIR = path.join(file, "journal");
-  const msg = await createFailingThePoll(
-    [ins(4)],
-    [tokenFailure("DescribeInstances", 1), tokenFailure("DisassociateSecurityGroups")],
-  );
+  const msg = await createFailingThePoll([ins(4)], [UNDO_FAILS]);
   expect(msg).toMatch(/UNDO FAILED: these bindings stay: ins-00000004/);
   expect(msg).toMatch(
     /journal could not record them \(cannot write the journal in .*ENOTDIR.*adoptExisting: true/s,
