@@ -21,7 +21,11 @@ export function resetJournalSweeps(): void {
 }
 
 /** Sweeps `dir` unless this process did already. */
-export function sweepOnce(dir: string, host: string, alive: (pid: number) => boolean): void {
+export function sweepOnce(
+  dir: string,
+  host: string,
+  alive: (pid: number, started?: string) => boolean,
+): void {
   if (swept.has(dir)) return;
   swept.add(dir);
   sweep(dir, host, alive);
@@ -32,7 +36,7 @@ export function sweepOnce(dir: string, host: string, alive: (pid: number) => boo
  * host) is dead, and entries of the earlier format (no owner: no create would
  * ever match them) whose process is dead or that had returned.
  */
-export function sweep(dir: string, host: string, alive: (pid: number) => boolean): void {
+export function sweep(dir: string, host: string, alive: (pid: number, started?: string) => boolean): void {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -59,7 +63,7 @@ export function sweep(dir: string, host: string, alive: (pid: number) => boolean
       continue;
     }
     const legacy = !e || e.version !== 2;
-    const deadOrDone = !!e?.completedAt || e?.host !== host || !alive(Number(e?.pid));
+    const deadOrDone = !!e?.completedAt || e?.host !== host || !alive(Number(e?.pid), e?.pidStarted);
     if (legacy && deadOrDone) removeQuietly(file);
   }
 }

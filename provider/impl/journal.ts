@@ -53,6 +53,8 @@ export interface JournalEntry {
   securityGroupId: string;
   instanceIds: string[];
   pid: number;
+  /** When that process started (processStarted), so that a reused pid is not taken for it. */
+  pidStarted?: string;
   host: string;
   startedAt: string;
   /** Set when the operation returned: the engine may still be killed before it writes the state. */
@@ -101,8 +103,8 @@ export interface Journal {
 
 export interface JournalOptions {
   now?: () => number;
-  /** Whether a process of this host is alive (tests). */
-  alive?: (pid: number) => boolean;
+  /** Whether a process of this host is alive, and is the one started at `started` when given (tests). */
+  alive?: (pid: number, started?: string) => boolean;
   host?: string;
   pid?: number;
 }
@@ -134,13 +136,26 @@ export function journalProblem(dir: string): string | undefined {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** When a process started (Linux: /proc/<pid>/stat `starttime`); undefined where that cannot be read. */
+export function processStarted(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The fields after the command name (which may hold spaces) start at field 3; starttime is field 22.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether process `pid` is alive and, when `started` is known, is the same process (not a reused pid). */
+export function processAlive(pid: number, started?: string): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e: any) {
-    return e?.code === "EPERM";
+    if (e?.code !== "EPERM") return false;
   }
+  const now = started === undefined ? undefined : processStarted(pid);
+  return now === undefined || now === started;
 }
 
 function readEntry(file: string): JournalEntry | null {
@@ -169,7 +184,8 @@ export function openJournal(
   const pid = opts.pid ?? process.pid;
   let problem: string | undefined;
 
-  const running = (e: JournalEntry) => !e.completedAt && e.host === host && alive(e.pid);
+  const pidStarted = processStarted(pid);
+  const running = (e: JournalEntry) => !e.completedAt && e.host === host && alive(e.pid, e.pidStarted);
   const write = (file: string, e: object): boolean => {
     const tmp = `${file}.${pid}.tmp`;
     try {
@@ -250,6 +266,7 @@ export function openJournal(
         securityGroupId,
         instanceIds: [...instanceIds].sort(),
         pid,
+        pidStarted,
         host,
         startedAt: new Date(now()).toISOString(),
       };

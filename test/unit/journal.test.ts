@@ -5,7 +5,13 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { journalProblem, openJournal, type JournalOptions } from "../../provider/impl/journal";
+import {
+  journalProblem,
+  openJournal,
+  processAlive,
+  processStarted,
+  type JournalOptions,
+} from "../../provider/impl/journal";
 import { sweep } from "../../provider/impl/journal-sweep";
 
 const ENDPOINT = "http://127.0.0.1:9/";
@@ -201,5 +207,27 @@ describe("journal gifts: what an owner gave up while its state may still list it
     expect(j.give(ONE, SG, [{ instanceId: ids(1)[0], stillOurs: [] }])).toBe(false);
     expect(j.problem).toMatch(/cannot write the journal/);
     expect(j.gifts(ONE, SG)).toEqual([]);
+  });
+});
+
+describe("journal: a process is told apart from a later one with the same pid", () => {
+  it("processAlive checks the start time when it is known", () => {
+    const started = processStarted(process.pid);
+    expect(started).toMatch(/^\d+$/);
+    expect(processAlive(process.pid)).toBe(true);
+    expect(processAlive(process.pid, started)).toBe(true);
+    expect(processAlive(process.pid, String(Number(started) + 1))).toBe(false);
+  });
+
+  it("an entry whose pid now belongs to another process is interrupted, and its owner takes it back", () => {
+    const [a] = ids(1);
+    // The real liveness check, as the provider uses it: this process wrote the entry.
+    const own = () => openJournal(dir, ENDPOINT, REGION, { host: "h1" });
+    const h = own().begin(ONE, SG, [a])!;
+    expect(entry(h).pidStarted).toBe(processStarted(process.pid));
+    expect(taken(own().interrupted(ONE, SG))).toEqual([]);
+    // The same pid, started at another time: the writer is gone.
+    fs.writeFileSync(h, JSON.stringify({ ...entry(h), pidStarted: String(Number(entry(h).pidStarted) + 1) }));
+    expect(taken(own().interrupted(ONE, SG))).toEqual([a]);
   });
 });
