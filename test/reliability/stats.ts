@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { Stats } from "../../provider/impl/stats";
 
 /** A temporary file for the provider's statistics lines. */
 export function tempStatsFile(label: string): string {
@@ -10,19 +11,15 @@ export function tempStatsFile(label: string): string {
   return path.join(dir, "stats.jsonl");
 }
 
-export interface StatsTotals {
+/** The provider's counters summed over its processes (see provider/impl/stats.ts). */
+export type StatsTotals = Pick<
+  Stats,
+  "requests" | "errors" | "retries" | "throttled" | "busy" | "splits" | "polls" | "calls"
+> & {
   processes: number;
   /** Requests that failed (and were retried or reported): the sum of `errors`. */
   failedRequests: number;
-  requests: Record<string, number>;
-  errors: Record<string, number>;
-  retries: number;
-  throttled: number;
-  busy: number;
-  splits: number;
-  polls: number;
-  calls: Record<string, number>;
-}
+};
 
 /** Sums the last statistics line of each provider process in the file. */
 export function readStats(file: string): StatsTotals {
