@@ -49,7 +49,7 @@ export class EmulatorControl {
     return r.ok === true;
   }
 
-  /** Back to the given seed or the start seed; clears faults, counters, calls, rate-limit windows, pending ops. Keeps the config. */
+  /** Back to the given seed or the start seed and the start config; clears faults, counters, calls, rate-limit windows, pending ops. */
   async reset(seed?: Seed): Promise<void> {
     await this.call("POST", "/reset", seed === undefined ? {} : { seed });
   }
@@ -108,6 +108,19 @@ export class EmulatorControl {
   async completeOperations(): Promise<number> {
     const r = await this.call<{ completed: number }>("POST", "/operations/complete");
     return r.completed;
+  }
+
+  /** Resolves once hold fault `id` keeps at least `count` calls waiting (polls every `pollMs`); rejects after `timeoutMs`. */
+  async waitHeld(id: string, count = 1, timeoutMs = 30_000, pollMs = 10): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const f = (await this.faults()).find((x) => x.id === id);
+      if (!f) throw new Error(`no fault ${id}`);
+      if ((f.held ?? 0) >= count) return;
+      if (Date.now() > deadline)
+        throw new Error(`fault ${id} holds ${f.held ?? 0} of ${count} calls after ${timeoutMs} ms`);
+      await new Promise((res) => setTimeout(res, pollMs));
+    }
   }
 
   /** Resolves when no operation is OPERATING (polls every `pollMs`); rejects after `timeoutMs`. */

@@ -65,12 +65,15 @@ export class EmulatorCore implements CredentialLookup {
   readonly clock: () => number;
   identity: IdentityStore;
   private readonly startSeed: Seed;
+  /** The runtime config the emulator started with: what reset() returns to. */
+  private readonly startConfig: RuntimeConfig;
   private readonly persister?: Persister;
 
   constructor(options: EmulatorOptions = {}) {
     this.log = options.log ?? (() => {});
     this.clock = options.clock ?? Date.now;
-    this.config = applyConfigPatch(defaultConfig(), pickConfig(options), false);
+    this.startConfig = applyConfigPatch(defaultConfig(), pickConfig(options), false);
+    this.config = applyConfigPatch(this.startConfig, {});
     this.startSeed = loadSeed(options.seed);
     this.identity = guard(() => identityOf(this.startSeed));
     this.ops = new OperationsEngine(
@@ -141,6 +144,8 @@ export class EmulatorCore implements CredentialLookup {
     this.faults.clear();
     this.calls.reset();
     this.rateLimiter.reset();
+    // A test's configure() never outlives the next reset, even when the test fails before undoing it.
+    this.config = applyConfigPatch(this.startConfig, {});
     this.world = world;
     this.identity = identity;
     this.changed();
@@ -201,6 +206,7 @@ export class EmulatorCore implements CredentialLookup {
 
   /** Stops timers and writes the final state. */
   shutdown(): void {
+    this.faults.clear(); // held calls go on, and end unanswered (the server is stopped)
     this.ops.freeze();
     this.persister?.flush();
     this.ops.clear();

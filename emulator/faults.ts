@@ -51,6 +51,8 @@ interface StoredFault {
   remaining: number | null;
   /** Matching calls still to let through (`after`). */
   toPass: number;
+  /** Calls a "hold" fault keeps waiting: each resolves when the fault is removed. */
+  waiting: (() => void)[];
 }
 
 function check(cond: unknown, message: string): asserts cond {
@@ -60,7 +62,7 @@ function check(cond: unknown, message: string): asserts cond {
 function validateFault(f: unknown): Fault {
   check(f && typeof f === "object" && !Array.isArray(f), "fault must be an object");
   const o = f as Record<string, unknown>;
-  const kinds = ["error", "transient", "http", "drop", "latency", "operationFailure"];
+  const kinds = ["error", "transient", "http", "drop", "latency", "operationFailure", "hold"];
   check(
     typeof o.kind === "string" && kinds.includes(o.kind),
     `fault.kind must be one of ${kinds.join(", ")}`,
@@ -85,8 +87,13 @@ function validateFault(f: unknown): Fault {
     "fault.instanceIds must be an array of strings",
   );
   check(
-    o.instanceIds === undefined || ["error", "latency", "operationFailure"].includes(o.kind as string),
-    "fault.instanceIds applies to error, latency and operationFailure faults",
+    o.instanceIds === undefined ||
+      ["error", "latency", "operationFailure", "hold"].includes(o.kind as string),
+    "fault.instanceIds applies to error, latency, operationFailure and hold faults",
+  );
+  check(
+    o.kind !== "hold" || (o.count === undefined && o.probability === undefined),
+    "a hold fault lasts until removed: no count or probability",
   );
   check(
     o.after === undefined || (typeof o.after === "number" && Number.isInteger(o.after) && o.after >= 1),
@@ -141,22 +148,45 @@ export class FaultEngine {
     const fault = validateFault(f);
     const id = `fault-${this.nextId++}`;
     const { count, after } = fault as { count?: number; after?: number };
-    this.faults.push({ id, fault, remaining: count ?? null, toPass: after ?? 0 });
+    this.faults.push({ id, fault, remaining: count ?? null, toPass: after ?? 0, waiting: [] });
     return id;
   }
 
   remove(id: string): boolean {
-    const before = this.faults.length;
-    this.faults = this.faults.filter((f) => f.id !== id);
-    return this.faults.length !== before;
+    const gone = this.faults.find((f) => f.id === id);
+    this.faults = this.faults.filter((f) => f !== gone);
+    gone?.waiting.splice(0).forEach((release) => release());
+    return gone !== undefined;
   }
 
+  /** Removes every fault; the calls held by a hold fault go on. */
   clear(): void {
+    const gone = this.faults;
     this.faults = [];
+    for (const f of gone) f.waiting.splice(0).forEach((release) => release());
   }
 
   list(): FaultInfo[] {
-    return this.faults.map((f) => ({ ...f.fault, id: f.id, remaining: f.remaining }));
+    return this.faults.map((f) => ({
+      ...f.fault,
+      id: f.id,
+      remaining: f.remaining,
+      ...(f.fault.kind === "hold" ? { held: f.waiting.length } : {}),
+    }));
+  }
+
+  /** Resolves once no hold fault matches the call (at once when none does). */
+  async passHolds(action: string, instanceIds: string[] | undefined): Promise<void> {
+    for (;;) {
+      const gate = this.faults.find(
+        (f) =>
+          f.fault.kind === "hold" &&
+          (f.fault.action === undefined || f.fault.action === action) &&
+          namesAny(f.fault, instanceIds),
+      );
+      if (!gate) return;
+      await new Promise<void>((release) => gate.waiting.push(release));
+    }
   }
 
   private consume(f: StoredFault): void {
@@ -177,7 +207,7 @@ export class FaultEngine {
     for (const f of [...this.faults]) {
       const fault = f.fault;
       if (fault.action !== undefined && fault.action !== action) continue;
-      if (fault.kind === "operationFailure") continue;
+      if (fault.kind === "operationFailure" || fault.kind === "hold") continue;
       if (!namesAny(fault, instanceIds)) continue;
       if (fault.kind === "latency") {
         latencyMs += fault.ms;

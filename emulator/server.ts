@@ -217,6 +217,8 @@ export class EmulatorHttpServer {
         );
       }
 
+      await core.faults.passHolds(action, peekStringArray(params, "InstanceIds"));
+      if (this.stopped) return;
       const decision = core.faults.decide(action, peekStringArray(params, "InstanceIds"));
       if (decision.latencyMs > 0) await sleep(decision.latencyMs);
       if (this.stopped) return;

@@ -148,9 +148,16 @@ export type Fault =
       after?: number;
     }
   | { kind: "latency"; ms: number; action?: string; instanceIds?: string[] }
-  | { kind: "operationFailure"; action?: string; instanceIds?: string[]; count?: number; message?: string };
+  | { kind: "operationFailure"; action?: string; instanceIds?: string[]; count?: number; message?: string }
+  /** Matching calls wait until the fault is removed (a gate for tests). */
+  | { kind: "hold"; action?: string; instanceIds?: string[] };
 
-export type FaultInfo = Fault & { id: string; remaining: number | null };
+export type FaultInfo = Fault & {
+  id: string;
+  remaining: number | null;
+  /** For a hold fault: the calls it keeps waiting now. */
+  held?: number;
+};
 
 export type SeedInstance = { id: string; zone?: string; state?: string; securityGroupIds?: string[] };
 

@@ -8,14 +8,8 @@ beforeAll(async () => {
   client = cvmClient(emu);
 });
 afterAll(() => emu.stop());
-beforeEach(async () => {
-  await emu.control.reset();
-  await emu.control.configure({
-    associateAlreadyBound: "error",
-    disassociateNotBound: "error",
-    maxInstancesPerSecurityGroup: 2000,
-  });
-});
+// reset() also returns the config to the start options: no test's configure() reaches the next.
+beforeEach(() => emu.control.reset());
 
 const associate = (sg: string | string[], ids: string[], c = client) =>
   c.AssociateSecurityGroups({ SecurityGroupIds: Array.isArray(sg) ? sg : [sg], InstanceIds: ids });
@@ -245,7 +239,6 @@ describe("errors: all-or-nothing, and the message names the offending instances"
     const e = await sdkError(associate("sg-web00001", ["ins-run00001", "ins-empty001"]));
     expect(e.code).toBe("LimitExceeded.AssociateUSGLimitExceeded");
     expect(instanceIdsFromMessage(e.message)).toEqual(["ins-run00001"]);
-    await emu.control.configure({ maxSecurityGroupsPerInstance: 5 });
   });
 });
 

@@ -162,7 +162,21 @@ test("configure() validates and patches; rateLimits merge", async () => {
   await expect(emu.control.configure({ associateAlreadyBound: "maybe" as any })).rejects.toThrow(/400/);
   await expect(emu.control.configure({ operationLatencyMs: { min: 5, max: 1 } })).rejects.toThrow(/400/);
   await expect(emu.control.configure({ nonsense: 1 } as any)).rejects.toThrow(/unknown config key/);
-  await emu.control.configure({ operationLatencyMs: 40 });
+});
+
+test("reset() returns the config to the start options, so no test's configure() outlives it", async () => {
+  const start = await emu.control.config();
+  await emu.control.configure({
+    operationLatencyMs: 5000,
+    rateLimits: { DescribeInstances: 1 },
+    associateAlreadyBound: "ignore",
+    maxInstancesPerSecurityGroup: 3,
+    stsTokenLifetimeSeconds: 60,
+  });
+  expect(await emu.control.config()).not.toEqual(start);
+  await emu.control.reset();
+  expect(await emu.control.config()).toEqual(start);
+  expect(start.rateLimits).toEqual(NO_RATE_LIMITS);
 });
 
 test("mutate(): add/delete instance and SG, set state, add credential", async () => {
@@ -262,5 +276,4 @@ test("waitIdle() rejects after its timeout when an operation never finishes in t
   await expect(emu.control.waitIdle(100)).rejects.toThrow(/not idle/);
   await emu.control.completeOperations();
   await emu.control.waitIdle(100);
-  await emu.control.configure({ operationLatencyMs: 40 });
 });

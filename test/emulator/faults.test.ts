@@ -1,4 +1,5 @@
 import type { Fault, RunningEmulator } from "../../emulator";
+import { FaultEngine } from "../../emulator/faults";
 import { cvmClient, NO_RATE_LIMITS, raw, REGION, sdkError, start } from "./helpers";
 
 let emu: RunningEmulator;
@@ -107,18 +108,57 @@ test("drop fault with afterCommit: the client sees a network error but the chang
   expect((await emu.control.bindings(REGION))["ins-run00004"]).toEqual(["sg-base0001", "sg-web00001"]);
 });
 
-test("latency fault delays the reply", async () => {
+test("latency fault delays the reply, of its action only", async () => {
   await emu.control.addFault({ kind: "latency", ms: 250, action: "DescribeInstances" });
-  // Order of replies, not time: a call sent after the delayed one answers first.
-  const replies: string[] = [];
-  const delayed = client.DescribeInstances({ Limit: 1 }).then(() => replies.push("DescribeInstances"));
-  await associate(["ins-run00001"]).then(() => replies.push("AssociateSecurityGroups"));
-  await delayed;
-  expect(replies).toEqual(["AssociateSecurityGroups", "DescribeInstances"]);
-  // the fault is limited to DescribeInstances
+  // A lower bound only: a slower machine makes the call longer, never shorter.
+  const t0 = Date.now();
+  await client.DescribeInstances({ Limit: 1 });
+  expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+  // Which calls it delays: decided per call, without timing one.
+  const engine = new FaultEngine();
+  engine.add({ kind: "latency", ms: 250, action: "DescribeInstances" });
+  engine.add({ kind: "latency", ms: 50, instanceIds: ["ins-run00002"] });
+  expect(engine.decide("DescribeInstances", undefined).latencyMs).toBe(250);
+  expect(engine.decide("AssociateSecurityGroups", ["ins-run00001"]).latencyMs).toBe(0);
+  expect(engine.decide("DescribeInstances", ["ins-run00002"]).latencyMs).toBe(300);
   expect(await emu.control.faults()).toEqual([
     expect.objectContaining({ kind: "latency", action: "DescribeInstances", remaining: null }),
   ]);
+});
+
+test("hold fault: matching calls wait, counted, until it is removed; others pass", async () => {
+  const { id } = await emu.control.addFault({ kind: "hold", action: "AssociateSecurityGroups" });
+  let answered = false;
+  const held = associate(["ins-run00001"]).then(() => (answered = true));
+  await emu.control.waitHeld(id);
+  // Held before any effect: nothing OPERATING, other actions answered meanwhile.
+  expect((await client.DescribeInstances({ InstanceIds: ["ins-run00001"] })).InstanceSet[0]).toMatchObject({
+    LatestOperation: null,
+    SecurityGroupIds: ["sg-base0001"],
+  });
+  expect(answered).toBe(false);
+  expect(await emu.control.faults()).toEqual([expect.objectContaining({ id, kind: "hold", held: 1 })]);
+  await emu.control.removeFault(id);
+  await held;
+  await emu.control.waitIdle();
+  expect((await emu.control.bindings(REGION))["ins-run00001"]).toEqual(["sg-base0001", "sg-web00001"]);
+});
+
+test("hold fault with instanceIds holds only calls naming them; clearFaults and reset release", async () => {
+  const { id } = await emu.control.addFault({ kind: "hold", instanceIds: ["ins-run00002"] });
+  await associate(["ins-run00001"]);
+  const one = associate(["ins-run00002", "ins-run00003"]);
+  const two = client.DescribeInstances({ InstanceIds: ["ins-run00002"] });
+  await emu.control.waitHeld(id, 2);
+  await emu.control.clearFaults();
+  await one;
+  expect((await two).TotalCount).toBe(1);
+  const again = await emu.control.addFault({ kind: "hold", action: "DescribeInstances" });
+  const three = client.DescribeInstances({ Limit: 1 });
+  await emu.control.waitHeld(again.id);
+  await emu.control.reset();
+  expect((await three).TotalCount).toBe(30);
+  await expect(emu.control.addFault({ kind: "hold", count: 1 } as any)).rejects.toThrow(/hold fault lasts/);
 });
 
 test("transient fault: a random mix of retryable failures, each well-formed", async () => {

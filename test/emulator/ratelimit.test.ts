@@ -78,7 +78,6 @@ test("the window slides: after a second, requests are admitted again", async () 
   clock.advance(1);
   const second = await settle(Array.from({ length: 3 }, () => c.DescribeInstances({ Limit: 1 })));
   expect(second).toEqual(["OK", "OK", "OK"]);
-  await emu.control.configure({ rateLimits: { DescribeInstances: 40 } });
 });
 
 test('the "*" limit applies to other actions (DescribeSecurityGroups), and 0 disables limiting', async () => {
@@ -90,14 +89,12 @@ test('the "*" limit applies to other actions (DescribeSecurityGroups), and 0 dis
   await emu.control.configure({ rateLimits: { DescribeInstances: 0 } });
   const many = await settle(Array.from({ length: 60 }, () => cvmClient(emu).DescribeInstances({ Limit: 1 })));
   expect(many.every((x) => x === "OK")).toBe(true);
-  await emu.control.configure({ rateLimits: { "*": 20, DescribeInstances: 40 } });
 });
 
 test("the control plane is neither rate limited nor logged as API calls", async () => {
   await emu.control.configure({ rateLimits: { "*": 1 } });
   for (let i = 0; i < 30; i++) await emu.control.bindings(REGION);
   expect(await emu.control.calls()).toEqual([]);
-  await emu.control.configure({ rateLimits: { "*": 20 } });
 });
 
 test("reset() clears the rate-limit windows", async () => {
@@ -107,5 +104,4 @@ test("reset() clears the rate-limit windows", async () => {
   expect((await sdkError(c.DescribeInstances({ Limit: 1 }))).code).toBe("RequestLimitExceeded");
   await emu.control.reset();
   expect((await c.DescribeInstances({ Limit: 1 })).TotalCount).toBe(30);
-  await emu.control.configure({ rateLimits: { DescribeInstances: 40 } });
 });

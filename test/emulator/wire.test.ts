@@ -20,6 +20,8 @@ beforeAll(async () => {
   emu = await start({ rateLimits: NO_RATE_LIMITS, operationLatencyMs: 30 });
 });
 afterAll(() => emu.stop());
+// Each test starts from the seed and the start config, whatever the one before it left.
+beforeEach(() => emu.control.reset());
 
 describe("envelope and protocol edges", () => {
   test("success reply: HTTP 200, Content-Type exactly application/json, {Response:{..., RequestId}}", async () => {
@@ -175,7 +177,6 @@ describe("concurrency", () => {
   });
 
   test("20 identical associates in parallel: exactly one accepted, the rest MutexOperation.TaskRunning", async () => {
-    await emu.control.reset();
     await emu.control.configure({ operationLatencyMs: 30_000 });
     const c = cvmClient(emu);
     const rs = await Promise.allSettled(
@@ -192,7 +193,6 @@ describe("concurrency", () => {
       .map((r) => r.reason.code);
     expect(codes).toEqual(Array(19).fill("MutexOperation.TaskRunning"));
     await emu.control.completeOperations();
-    await emu.control.configure({ operationLatencyMs: 30 });
   });
 });
 
@@ -210,7 +210,6 @@ describe("fuzz", () => {
   }
 
   test("400 random malformed requests each get a well-formed JSON envelope; the server stays alive", async () => {
-    await emu.control.reset();
     const rand = rng(20240501);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
     const asciiJunk = (n: number) =>

@@ -224,6 +224,8 @@ describe("errors", () => {
 });
 
 describe("toConfigSource", () => {
+  // configure() sets the process-wide settings: undone even when a test fails.
+  afterEach(() => resetForTests());
   it("accepts Pulumi's Config object, plain objects and Maps", () => {
     const pulumiLike = {
       config: { rawConfig: { "tencentcloud:region": "ap-shanghai" }, get: () => "wrong" },
@@ -261,7 +263,6 @@ describe("toConfigSource", () => {
       { securityGroupId: "sg-abcd1234", instanceIds: ["ins-aaaa1111"] },
     );
     expect(r.inputs.region).toBe("ap-hongkong");
-    resetForTests();
   });
 });
 
@@ -287,8 +288,11 @@ describe("stats", () => {
     s.throttled = 99;
     expect(snapshot().throttled).toBe(1);
   });
+  let dir = "";
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
   it("appends JSON lines to SGATTACH_STATS_FILE", () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sgstats-")), "stats.jsonl");
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "sgstats-"));
+    const file = path.join(dir, "stats.jsonl");
     counters.request("DescribeInstances", 3);
     writeStatsLine("create.ok", { SGATTACH_STATS_FILE: file });
     writeStatsLine("delete.ok", { SGATTACH_STATS_FILE: file });
