@@ -1,17 +1,8 @@
-import { implementation, stats } from "../../provider/impl/index";
+import { implementation } from "../../provider/impl/index";
 import { bindingCalls, create, errorOf, lastSeq, useHarness } from "./helpers";
 import { ins, makeSeed, REGION, SECRET_ID, SECRET_KEY, sg, TOKEN } from "./world";
 
 const h = useHarness();
-
-/** Resolves once this process has sent a Disassociate request (it is then held by a latency fault). */
-async function disassociateSent(before: number): Promise<void> {
-  const until = Date.now() + 10_000;
-  while ((stats().requests.DisassociateSecurityGroups ?? 0) <= before) {
-    if (Date.now() > until) throw new Error("no Disassociate was sent");
-    await new Promise((res) => setTimeout(res, 5));
-  }
-}
 
 function outsideClient(): any {
   // Another client of the cloud (the official SDK, not this provider).
@@ -241,11 +232,12 @@ describe("delete", () => {
 
   it("succeeds when the group is deleted while the unbind is in flight (InvalidSecurityGroupId.NotFound)", async () => {
     const r = await create(sg(3), [ins(1), ins(2)]);
-    await h.emu.control.addFault({ kind: "latency", action: "DisassociateSecurityGroups", ms: 300 });
-    const sent = stats().requests.DisassociateSecurityGroups ?? 0;
+    // The unbind is held at the emulator until the group is gone: in flight, whatever the machine's speed.
+    const gate = await h.emu.control.addFault({ kind: "hold", action: "DisassociateSecurityGroups" });
     const del = implementation.delete(r.id, r.outs);
-    await disassociateSent(sent);
+    await h.emu.control.waitHeld(gate.id);
     await h.emu.control.mutate({ op: "deleteSecurityGroup", region: REGION, id: sg(3) });
+    await h.emu.control.removeFault(gate.id);
     await expect(del).resolves.toBeUndefined();
     const dis = (await bindingCalls(h.emu)).filter((c) => c.action === "DisassociateSecurityGroups");
     expect(dis.map((c) => c.errorCode)).toEqual(["InvalidSecurityGroupId.NotFound"]);
@@ -254,11 +246,11 @@ describe("delete", () => {
 
   it("treats an instance deleted while the unbind is in flight as done, and unbinds the rest", async () => {
     const r = await create(sg(1), [ins(1), ins(2)]);
-    await h.emu.control.addFault({ kind: "latency", action: "DisassociateSecurityGroups", ms: 300 });
-    const sent = stats().requests.DisassociateSecurityGroups ?? 0;
+    const gate = await h.emu.control.addFault({ kind: "hold", action: "DisassociateSecurityGroups" });
     const del = implementation.delete(r.id, r.outs);
-    await disassociateSent(sent);
+    await h.emu.control.waitHeld(gate.id);
     await h.emu.control.mutate({ op: "deleteInstance", region: REGION, id: ins(1) });
+    await h.emu.control.removeFault(gate.id);
     await expect(del).resolves.toBeUndefined();
     const dis = (await bindingCalls(h.emu)).filter((c) => c.action === "DisassociateSecurityGroups");
     expect(dis.map((c) => [c.errorCode ?? "ok", c.instanceIds])).toEqual([
