@@ -75,7 +75,7 @@ export class SecurityGroupAttachment extends pulumi.dynamic.Resource {
  * `create` gets no URN, so the resource passes this as an input (no diff
  * looks at it; it holds nothing secret).
  */
-export function ownerOf(name: string): string {
+function ownerOf(name: string): string {
   return `${pulumi.getProject()}/${pulumi.getStack()}/${name}`;
 }
 

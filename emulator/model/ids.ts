@@ -1,6 +1,6 @@
 // Resource id shapes of CVM and VPC.
 
-export const INSTANCE_ID_RE = /^ins-[a-z0-9]{8}$/;
+const INSTANCE_ID_RE = /^ins-[a-z0-9]{8}$/;
 const SECURITY_GROUP_ID_RE = /^sg-[a-z0-9]{8}$/;
 export const REGION_RE = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 

@@ -110,12 +110,6 @@ export async function getCheckedContext(
   return getContext(settings, plan, region);
 }
 
-/** True when no context has work queued or in flight. */
-export function allIdle(): boolean {
-  for (const { ctx } of contexts.values()) if (!ctx.scheduler.idle()) return false;
-  return true;
-}
-
 /** Drops every context (closing keep-alive sockets) and limiter. For tests. */
 export function resetContexts(): void {
   for (const { ctx } of contexts.values()) {

@@ -4,7 +4,7 @@
 // No @pulumi/pulumi import here: the implementation must load without it.
 
 import type { AttachmentInputs, AttachmentOutputs } from "../types";
-import { allIdle, getCheckedContext, resetContexts } from "./context";
+import { getCheckedContext, resetContexts } from "./context";
 import { diffAttachment, DiffResult } from "./diff";
 import { clearRegisteredSecrets, describeError, redact, registerSecret } from "./errors";
 import { defaultJournalDir, openJournal } from "./journal";
@@ -52,7 +52,7 @@ function stringify(v: unknown): string | undefined {
 }
 
 /**
- * Accepts what Pulumi 3.248 passes (`{config: Config}` where `config.get(key)`
+ * Accepts what the dynamic-provider host of @pulumi/pulumi >= 3.139 passes (`{config: Config}`, where `config.get(key)`
  * returns `rawConfig[key]` for namespaced keys), a plain object of namespaced
  * keys, a Map, or the config object itself.
  */
@@ -240,14 +240,9 @@ export const implementation = {
   },
 };
 
-/** Counters for benchmarks: requests per action, throttled, busy, retries... */
+/** This process's counters (requests per action, throttled, busy, retries...); the benchmark reads the same figures from the SGATTACH_STATS_FILE lines. */
 export function stats(): Stats {
   return snapshot();
-}
-
-/** True when no API work is queued or in flight in this process. */
-export function idle(): boolean {
-  return allIdle();
 }
 
 /**

@@ -1,6 +1,6 @@
-// Process-wide counters, read by the benchmark through `stats()` or, from
-// outside the provider process, through the JSON lines written to the file
-// named by env SGATTACH_STATS_FILE.
+// Process-wide counters: `stats()` in the provider process (tests), and the
+// JSON lines written to the file named by env SGATTACH_STATS_FILE, which the
+// benchmark reads from outside the provider process.
 
 import * as fs from "fs";
 
@@ -16,7 +16,7 @@ export interface Stats {
   throttled: number;
   /** Requests answered busy (InstanceOperationInProgress / TaskRunning). */
   busy: number;
-  /** Re-sent requests (any reason). */
+  /** Instances re-sent, any reason (a refused request of two instances sent again counts 2). */
   retries: number;
   /** Batches split because some of their instances failed. */
   splits: number;

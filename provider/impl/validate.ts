@@ -9,9 +9,9 @@ import { REGION_HELP, resolveRegion, Settings } from "./settings";
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 const SG_ID_RE = /^sg-[a-z0-9]{8}$/;
-export const INSTANCE_ID_RE = /^ins-[a-z0-9]{8}$/;
+const INSTANCE_ID_RE = /^ins-[a-z0-9]{8}$/;
 /** ap-guangzhou, na-siliconvalley, ap-shanghai-fsi, eu-frankfurt, ... */
-export const REGION_RE = /^[a-z]{2,4}(-[a-z0-9]+){1,3}$/;
+const REGION_RE = /^[a-z]{2,4}(-[a-z0-9]+){1,3}$/;
 
 export function isUnknown(v: unknown): boolean {
   return v === UNKNOWN;

@@ -266,8 +266,22 @@ describe("full lifecycle through the SDK against the emulator", () => {
   });
 
   it("counts requests in stats() and writes a JSON line per create/update/delete to SGATTACH_STATS_FILE", async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sgattach-")), "stats.jsonl");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sgattach-"));
+    const file = path.join(dir, "stats.jsonl");
     process.env.SGATTACH_STATS_FILE = file;
+    // One throttled bind and one busy unbind, each re-sent once: the counters have something to count.
+    await h.emu.control.addFault({
+      kind: "error",
+      action: "AssociateSecurityGroups",
+      code: "RequestLimitExceeded",
+      count: 1,
+    });
+    await h.emu.control.addFault({
+      kind: "error",
+      action: "DisassociateSecurityGroups",
+      code: "OperationDenied.InstanceOperationInProgress",
+      count: 1,
+    });
     try {
       const r = await create(sg(2), [ins(7), ins(8)]);
       const u = await implementation.update(r.id, r.outs, { ...r.outs, instanceIds: [ins(7)] });
@@ -284,15 +298,17 @@ describe("full lifecycle through the SDK against the emulator", () => {
       expect(last.requests.DisassociateSecurityGroups).toBeGreaterThanOrEqual(2);
       expect(last.requests.DescribeInstances).toBeGreaterThanOrEqual(4);
       expect(last.calls["create.error"]).toBe(1);
-      expect(typeof last.throttled).toBe("number");
-      expect(typeof last.busy).toBe("number");
-      expect(typeof last.retries).toBe("number");
+      expect(last.throttled).toBe(1);
+      expect(last.busy).toBe(1);
+      expect(last.retries).toBe(3); // per instance re-sent: the bind's two and the unbind's one
+      expect(lines[0].stats).toMatchObject({ throttled: 1, busy: 0 });
       assertNoSecret(fs.readFileSync(file, "utf8"));
       const s = stats();
       expect(s.requests.AssociateSecurityGroups).toBe(last.requests.AssociateSecurityGroups);
       expect(s.pid).toBe(process.pid);
     } finally {
       delete process.env.SGATTACH_STATS_FILE;
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
