@@ -51,8 +51,20 @@ describe("the serialized provider", () => {
     expect(text).not.toMatch(/AssociateSecurityGroups|secretKey|TENCENTCLOUD_SECRET/);
   });
 
+  let work = "";
+  afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+
   it("runs check, create, read, diff and delete in a fresh process", async () => {
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), "sgattach-stub-"));
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "sgattach-stub-"));
+    // The child's home and PULUMI_HOME (so its crash-recovery journal) are in `work`: never the user's ~.
+    const home = path.join(work, "home");
+    const pulumiHome = path.join(work, "pulumi-home");
+    fs.mkdirSync(home);
+    // A leftover the journal sweep removes: gone afterwards shows the child swept this folder, not ~'s.
+    const journalDir = path.join(pulumiHome, "tencentcloud-sg-attachment", "journal");
+    fs.mkdirSync(journalDir, { recursive: true });
+    const leftover = path.join(journalDir, "earlier-format.json.tmp");
+    fs.writeFileSync(leftover, "{}");
     const textFile = path.join(work, "provider.js");
     fs.writeFileSync(textFile, text);
     const driver = `
@@ -76,14 +88,18 @@ describe("the serialized provider", () => {
       encoding: "utf8",
       env: {
         PATH: process.env.PATH,
+        HOME: home,
+        PULUMI_HOME: pulumiHome,
         TENCENTCLOUD_SECRET_ID: "AKIDSTUBTEST0000000000000000000000",
         TENCENTCLOUD_SECRET_KEY: SECRET_KEY,
         TENCENTCLOUD_CVM_ENDPOINT: emulator.url,
         TENCENTCLOUD_SKIP_CVM_ROLE: "true",
       },
     });
-    fs.rmSync(work, { recursive: true, force: true });
     expect(out).not.toContain(SECRET_KEY);
+    // The journal is the one under the PULUMI_HOME given, and nothing was written to the home given.
+    expect(fs.existsSync(leftover)).toBe(false);
+    expect(fs.readdirSync(home)).toEqual([]);
     const r = JSON.parse(out.trim().split("\n").pop()!);
     expect(r.checked.failures ?? []).toEqual([]);
     expect(r.created.outs.instanceIds).toEqual(["ins-stub0001", "ins-stub0002"]);
