@@ -33,18 +33,26 @@ function start(
   return { child, out: () => out, exit };
 }
 
-/** Resolves once `out()` matches `re`, or rejects when the process exits first. */
+/** Resolves once `out()` matches `re`; rejects, with the output so far, when the process exits first or after 60 s. */
 function waitFor(re: RegExp, p: ReturnType<typeof start>): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${re} within 60 s:\n${p.out()}`)), 60_000);
     const check = () => {
       const m = re.exec(p.out());
-      if (m) resolve(m);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
       return m;
     };
     if (check()) return;
     p.child.stdout!.on("data", check);
     p.child.stderr!.on("data", check);
-    void p.exit.then(() => check() || reject(new Error(`exited before ${re}:\n${p.out()}`)));
+    void p.exit.then(() => {
+      if (check()) return;
+      clearTimeout(timer);
+      reject(new Error(`exited before ${re}:\n${p.out()}`));
+    });
   });
 }
 
@@ -131,10 +139,9 @@ describe("the emulator command of the installed package", () => {
         expect(m[1] ?? m[2]).toBe("18080");
         return;
       }
+      const m = await waitFor(/emulator failed to start: (.*)\n|listening on (http\S+)\n/, p);
+      expect(m[1]).toMatch(/EADDRINUSE.*127\.0\.0\.1:18080 \(choose another with --port N\)/);
       expect(await p.exit).toBe(1);
-      expect(p.out()).toMatch(
-        /emulator failed to start: .*EADDRINUSE.*127\.0\.0\.1:18080 \(choose another with --port N\)/,
-      );
     } finally {
       if (p.child.exitCode === null) p.child.kill("SIGKILL");
       await new Promise((resolve) => (held ? holder.close(resolve) : resolve(undefined)));
