@@ -11,6 +11,7 @@ import { ins, REGION, seedWorld, startWorld } from "../e2e/world";
 import { type AttachmentSpec, stackOn } from "./stacks";
 import { expectOtherSgUntouched, expectStateMatchesWorld, expectWorld, seedBindingsOf } from "./invariants";
 import { everythingOf, expectNoSecret } from "./output";
+import { step } from "./steps";
 
 jest.setTimeout(900_000);
 
@@ -54,8 +55,16 @@ describe("concurrent bindings in one program", () => {
     return (await emulator.control.calls()).filter((c) => BUSY.includes(c.errorCode ?? ""));
   }
 
+  /** The program's up, all at once. */
+  const deployed = step(async () => expectOk(await stack.up(["--parallel", "64"])));
+  /** Then its destroy, all at once. */
+  const destroyed = step(async () => {
+    await deployed();
+    return expectOk(await stack.destroy(["--parallel", "64"]));
+  });
+
   it("all bindings land, none lost, no instance ever asked to do two things at once", async () => {
-    const up = expectOk(await stack.up(["--parallel", "64"]));
+    const up = await deployed();
     expect(summary(up.all)).toMatchObject({ created: PROGRAM.length + 1 });
     expect(up.all).not.toMatch(/OperationDenied|MutexOperation|InstanceOperationInProgress/);
     await emulator.control.waitIdle();
@@ -66,11 +75,12 @@ describe("concurrent bindings in one program", () => {
   });
 
   it("a refresh agrees with the world", async () => {
+    await deployed();
     expectOk(await stack.refresh(["--expect-no-changes"]));
   });
 
   it("all unbind concurrently, back to the seed", async () => {
-    const destroy = expectOk(await stack.destroy(["--parallel", "64"]));
+    const destroy = await destroyed();
     expect(summary(destroy.all)).toMatchObject({ deleted: PROGRAM.length + 1 });
     expect(destroy.all).not.toMatch(/OperationDenied|MutexOperation|InstanceOperationInProgress/);
     await emulator.control.waitIdle();
@@ -79,6 +89,7 @@ describe("concurrent bindings in one program", () => {
   });
 
   it("never touched OTHER_SG, never showed the secret key", async () => {
+    await destroyed();
     await expectOtherSgUntouched(emulator);
     expectNoSecret(await everythingOf(stack, [JSON.stringify(await emulator.control.calls())]));
   });

@@ -15,6 +15,7 @@ import {
   type Bindings,
 } from "./invariants";
 import { everythingOf, expectNoSecret } from "./output";
+import { step } from "./steps";
 
 jest.setTimeout(900_000);
 
@@ -50,7 +51,6 @@ describe("drift made outside Pulumi", () => {
     await emulator.control.mutate({ op: "addCredential", secretId: OUTSIDE_ID, secretKey: OUTSIDE_KEY });
     outside = outsider(emulator);
     stack = await stackOn(emulator, PROGRAM);
-    expectOk(await stack.up());
   });
   afterAll(async () => {
     await stack?.cleanup();
@@ -78,12 +78,33 @@ describe("drift made outside Pulumi", () => {
     return normalise(out, seedBindings);
   };
 
-  it("refresh finds bindings removed outside Pulumi", async () => {
+  /** The program deployed, then drift: A off ins2 and B off ins5, and A on ins7 (not the program's). */
+  const drifted = step(async () => {
+    expectOk(await stack.up());
     await unbind(A, ins(2));
     await unbind(B, ins(5));
-    // Someone else binds a managed group to an instance the program does not list.
     await bind(A, ins(7));
-    const refresh = expectOk(await stack.refresh());
+  });
+  /** The refresh that finds that drift. */
+  const firstRefresh = step(async () => {
+    await drifted();
+    return expectOk(await stack.refresh());
+  });
+  /** After it, the outside actor binds A on ins2 again, and a refresh. */
+  const secondRefresh = step(async () => {
+    await firstRefresh();
+    await bind(A, ins(2));
+    return expectOk(await stack.refresh());
+  });
+  /** Then an up, from the emulator's call `callsBefore` on. */
+  const restored = step(async () => {
+    await secondRefresh();
+    const callsBefore = (await emulator.control.calls()).length;
+    return { up: expectOk(await stack.up()), callsBefore };
+  });
+
+  it("refresh finds bindings removed outside Pulumi", async () => {
+    const refresh = await firstRefresh();
     expect(summary(refresh.all)).toMatchObject({ updated: 2 });
     expect(await stateOf("web")).toEqual([ins(1), ins(3), ins(4)]);
     expect(await stateOf("db")).toEqual([ins(3), ins(4), ins(6)]);
@@ -92,10 +113,9 @@ describe("drift made outside Pulumi", () => {
   });
 
   it("an outside actor binds a dropped instance again: the next refresh puts it back in the state", async () => {
-    // The state (after the refresh above) says web is not bound to ins2; the
+    // The state (after the first refresh) says web is not bound to ins2; the
     // outside actor binds it again. The next refresh must notice.
-    await bind(A, ins(2));
-    const refresh = expectOk(await stack.refresh());
+    const refresh = await secondRefresh();
     expect(summary(refresh.all)).toMatchObject({ updated: 1 });
     expect(await stateOf("web")).toEqual([ins(1), ins(2), ins(3), ins(4)]);
     expect((await outputsOf("web"))?.declaredInstanceIds).toEqual([ins(1), ins(2), ins(3), ins(4)]);
@@ -104,8 +124,7 @@ describe("drift made outside Pulumi", () => {
   });
 
   it("up restores exactly what is missing, and leaves the foreign binding alone", async () => {
-    const callsBefore = (await emulator.control.calls()).length;
-    const up = expectOk(await stack.up());
+    const { up, callsBefore } = await restored();
     // Only db: web's state already lists ins2 again.
     expect(summary(up.all)).toMatchObject({ updated: 1 });
     await emulator.control.waitIdle();
@@ -127,6 +146,7 @@ describe("drift made outside Pulumi", () => {
   });
 
   it("destroy removes only the program's bindings", async () => {
+    await restored();
     expectOk(await stack.destroy());
     await emulator.control.waitIdle();
     expect(await emulator.control.bindings(REGION)).toEqual({ ...seedBindings, [ins(7)]: [OTHER_SG, A] });
@@ -138,6 +158,7 @@ describe("drift made outside Pulumi", () => {
   });
 
   it("never touched OTHER_SG, never showed the secret key", async () => {
+    await restored();
     await expectOtherSgUntouched(emulator);
     expectNoSecret(await everythingOf(stack, [JSON.stringify(await emulator.control.calls())]));
   });

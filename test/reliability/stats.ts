@@ -12,7 +12,7 @@ export function tempStatsFile(label: string): string {
 }
 
 /** The provider's counters summed over its processes (see provider/impl/stats.ts). */
-export type StatsTotals = Pick<
+type StatsTotals = Pick<
   Stats,
   "requests" | "errors" | "retries" | "throttled" | "busy" | "splits" | "polls" | "calls"
 > & {

@@ -19,7 +19,8 @@ import { ins, REGION, seedWorld, startWorld } from "../e2e/world";
 import { type AttachmentSpec, stackOn } from "./stacks";
 import { expectOtherSgUntouched, expectStateMatchesWorld, expectWorld, seedBindingsOf } from "./invariants";
 import { everythingOf, expectNoSecret } from "./output";
-import { readStats, statsDelta, tempStatsFile, type StatsTotals } from "./stats";
+import { readStats, statsDelta, tempStatsFile } from "./stats";
+import { step } from "./steps";
 import { recordResult, timed } from "./figures";
 
 jest.setTimeout(900_000);
@@ -65,7 +66,6 @@ describe.each(CONFIGS)(`${FAULT_RATE * 100}% of API calls fail transiently, $lab
     bindings: 100,
     tuning: env,
   };
-  let statsBefore: StatsTotals;
 
   beforeAll(async () => {
     emulator = await startWorld(seed);
@@ -106,17 +106,63 @@ describe.each(CONFIGS)(`${FAULT_RATE * 100}% of API calls fail transiently, $lab
     return { calls: calls.length, injected: faulted.length, byKind, lastSeq: calls.at(-1)?.seq ?? sinceSeq };
   }
 
-  it("up of 50 attachments succeeds and binds exactly the program", async () => {
+  /** The up under faults; its figures recorded. */
+  const deployed = step(async () => {
     const { value: up, ms } = await timed(() => stack.up(["--parallel", "64"]));
+    await emulator.control.waitIdle();
+    const faults = await injected();
+    const stats = readStats(statsFile);
+    figures.up = {
+      ms,
+      apiCalls: faults.calls,
+      injectedFaults: faults.injected,
+      injectedByKind: faults.byKind,
+      provider: stats,
+    };
+    return { up, faults, stats };
+  });
+  /** A refresh after it, still under faults. */
+  const refreshed = step(async () => {
+    const since = (await deployed()).faults.lastSeq;
+    const before = readStats(statsFile);
+    const { value: refresh, ms } = await timed(() =>
+      stack.refresh(["--expect-no-changes", "--parallel", "64"]),
+    );
+    const faults = await injected(since);
+    figures.refresh = {
+      ms,
+      apiCalls: faults.calls,
+      injectedFaults: faults.injected,
+      provider: statsDelta(readStats(statsFile), before),
+    };
+    return refresh;
+  });
+  /** The destroy, still under faults (after the refresh when that ran). */
+  const destroyed = step(async () => {
+    await deployed();
+    const since = (await injected()).lastSeq;
+    const before = readStats(statsFile);
+    const { value: destroy, ms } = await timed(() => stack.destroy(["--parallel", "64"]));
+    await emulator.control.waitIdle();
+    const faults = await injected(since);
+    figures.destroy = {
+      ms,
+      apiCalls: faults.calls,
+      injectedFaults: faults.injected,
+      injectedByKind: faults.byKind,
+      provider: statsDelta(readStats(statsFile), before),
+    };
+    return { destroy, faults };
+  });
+
+  it("up of 50 attachments succeeds and binds exactly the program", async () => {
+    const { up, faults, stats } = await deployed();
     expectOk(up);
     expect(summary(up.all)).toMatchObject({ created: 51 });
-    await emulator.control.waitIdle();
     await expectWorld(emulator, seedBindings, attachments);
     await expectStateMatchesWorld(stack, emulator, seedBindings);
-    const faults = await injected();
     // The faults really happened (at least the five forced ones).
     expect(faults.injected).toBeGreaterThanOrEqual(5);
-    const stats = readStats(statsFile);
     expect(stats.retries).toBeGreaterThan(0);
     expect(Object.keys(faults.byKind)).toEqual(
       expect.arrayContaining([
@@ -125,44 +171,19 @@ describe.each(CONFIGS)(`${FAULT_RATE * 100}% of API calls fail transiently, $lab
         "DROPPED",
       ]),
     );
-    figures.up = {
-      ms,
-      apiCalls: faults.calls,
-      injectedFaults: faults.injected,
-      injectedByKind: faults.byKind,
-      provider: stats,
-    };
-    figures.lastSeq = faults.lastSeq;
   });
 
   it("refresh, still under faults, finds no drift", async () => {
-    statsBefore = readStats(statsFile);
-    const { value: refresh, ms } = await timed(() =>
-      stack.refresh(["--expect-no-changes", "--parallel", "64"]),
-    );
-    expectOk(refresh);
+    expectOk(await refreshed());
     await expectStateMatchesWorld(stack, emulator, seedBindings);
-    const after = readStats(statsFile);
-    const faults = await injected(figures.lastSeq as number);
-    figures.refresh = {
-      ms,
-      apiCalls: faults.calls,
-      injectedFaults: faults.injected,
-      provider: statsDelta(after, statsBefore),
-    };
-    figures.lastSeq = faults.lastSeq;
-    statsBefore = after;
   });
 
   it("destroy of 50 attachments succeeds and leaves exactly the seed", async () => {
-    const since = figures.lastSeq as number;
-    const { value: destroy, ms } = await timed(() => stack.destroy(["--parallel", "64"]));
+    const { destroy, faults } = await destroyed();
     expectOk(destroy);
     expect(summary(destroy.all)).toMatchObject({ deleted: 51 });
-    await emulator.control.waitIdle();
     expect(await emulator.control.bindings(REGION)).toEqual(seedBindings);
     expect(await stack.resources()).toEqual([]);
-    const faults = await injected(since);
     // At least the three forced ones of Disassociate (coalescing keeps the call count low).
     expect(faults.injected).toBeGreaterThanOrEqual(3);
     expect(Object.keys(faults.byKind)).toEqual(
@@ -172,18 +193,10 @@ describe.each(CONFIGS)(`${FAULT_RATE * 100}% of API calls fail transiently, $lab
         "DROPPED",
       ]),
     );
-    const after = readStats(statsFile);
-    const before = statsBefore;
-    figures.destroy = {
-      ms,
-      apiCalls: faults.calls,
-      injectedFaults: faults.injected,
-      injectedByKind: faults.byKind,
-      provider: statsDelta(after, before),
-    };
   });
 
   it("never touched OTHER_SG, never showed the secret key; figures recorded", async () => {
+    await destroyed();
     await expectOtherSgUntouched(emulator);
     // Over the whole run, every kind of the mix occurred.
     const all = await injected();
@@ -191,8 +204,6 @@ describe.each(CONFIGS)(`${FAULT_RATE * 100}% of API calls fail transiently, $lab
     expect(kinds).toContain("RequestLimitExceeded");
     expect(kinds.some((k) => /^HTTP_5\d\d$/.test(k))).toBe(true);
     expectNoSecret(await everythingOf(stack, [JSON.stringify(await emulator.control.calls())]));
-    const total = readStats(statsFile);
-    delete figures.lastSeq;
-    recordResult(`transientFaults.${key}`, { ...figures, providerTotals: total });
+    recordResult(`transientFaults.${key}`, { ...figures, providerTotals: readStats(statsFile) });
   });
 });
