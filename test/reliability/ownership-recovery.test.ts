@@ -80,9 +80,9 @@ async function cloud(): Promise<string[]> {
 
 const pairs = (ids: string[]) => ids.map((id) => `${A}|${id}`).sort();
 
-/** The error the CLI printed for resource `name`. */
+/** The error the CLI printed for resource `name` ("" when it printed none for it: never another's). */
 function errorOf(r: RunResult, name = "web"): string {
-  return diagnostics(r.all)[name] ?? r.all;
+  return diagnostics(r.all)[name] ?? "";
 }
 
 /** Destroys every stack given, in order; the cloud must then hold only the seed. */

@@ -46,10 +46,13 @@ afterEach(async () => {
   emulator = undefined;
 });
 
-/** An emulator and a stack whose program starts as `attachments` (set with the rest of its config). */
-async function world(attachments: AttachmentSpec[] = []): Promise<{ emu: RunningEmulator; st: TestStack }> {
+/** An emulator and a stack whose program starts as `attachments` (set with the rest of its config); `env` for its provider. */
+async function world(
+  attachments: AttachmentSpec[] = [],
+  env: Record<string, string> = {},
+): Promise<{ emu: RunningEmulator; st: TestStack }> {
   emulator = await startWorld(seed);
-  stack = newStack(providerEnv(emulator));
+  stack = newStack({ ...providerEnv(emulator), ...env });
   await initStack(stack, stackConfig, stackSecrets, attachments);
   return { emu: emulator, st: stack };
 }
@@ -102,7 +105,7 @@ describe("one ownership rule: create and update treat a binding made by someone 
 
     await setSpec(st, [att("app", [1, 2])]);
     const up = expectFailed(await st.up());
-    const why = diagnostics(up.all)["app"] ?? up.all;
+    const why = diagnostics(up.all)["app"] ?? "";
     expect(why).toContain(`already bound to ${SG}: ${ins(2)}`);
     expect(why).toContain("adoptExisting: true");
     expect(await boundInCloud(emu)).toEqual([ins(1), ins(2)]);
@@ -111,7 +114,7 @@ describe("one ownership rule: create and update treat a binding made by someone 
     // A create meets the same rule, in the same words.
     await setSpec(st, [att("app", [1]), att("other", [2])]);
     const create = expectFailed(await st.up());
-    expect(diagnostics(create.all)["other"] ?? create.all).toContain(`already bound to ${SG}: ${ins(2)}`);
+    expect(diagnostics(create.all)["other"] ?? "").toContain(`already bound to ${SG}: ${ins(2)}`);
     expect(await stateOf(st)).toEqual({ app: { ids: [ins(1)], adopted: [] } });
 
     await expectDestroyLeaves(emu, st, [ins(2)]);
@@ -222,9 +225,7 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
       return;
     }
     // The taker ran first: refused, ins2 stays with A.
-    expect(diagnostics(up.all)["b"] ?? up.all).toContain(
-      `instances ${ins(2)} hold ${SG} for another attachment`,
-    );
+    expect(diagnostics(up.all)["b"] ?? "").toContain(`instances ${ins(2)} hold ${SG} for another attachment`);
     expect(await boundInCloud(emu)).toEqual([ins(1), ins(2), ins(3)]);
     expect((await stateOf(st)).a.ids).toEqual([ins(1), ins(2)]);
     await expectStateMatchesWorld(st, emu, seedBindings);
@@ -245,7 +246,7 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
     await setSpec(st, [att("b", [2, 3]), att("a", [1], { dependsOnPrevious: true })]);
     // A registers only once B is done: B cannot know A gives ins2 up, and meets the ownership rule.
     const up = expectFailed(await st.up());
-    const why = diagnostics(up.all)["b"] ?? up.all;
+    const why = diagnostics(up.all)["b"] ?? "";
     expect(why).toContain(`already bound to ${SG}: ${ins(2)}`);
     expect(why).toContain("remove them there in the same pulumi up");
     expect(why).toContain("or in an earlier one");
@@ -270,7 +271,7 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
     // Deletes get no diff and run last: B cannot know ins2 is given up.
     await setSpec(st, [att("b", [2, 3])]);
     const up = expectFailed(await st.up());
-    expect(diagnostics(up.all)["b"] ?? up.all).toContain(`already bound to ${SG}: ${ins(2)}`);
+    expect(diagnostics(up.all)["b"] ?? "").toContain(`already bound to ${SG}: ${ins(2)}`);
     expect(await boundInCloud(emu)).toEqual([ins(1), ins(2), ins(3)]);
     expect(Object.keys(await stateOf(st)).sort()).toEqual(["a", "b"]);
     await expectStateMatchesWorld(st, emu, seedBindings);
@@ -283,7 +284,7 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
     await expectDestroyLeaves(emu, st, []);
   });
 
-  it("the taker's update fails: A keeps the binding, B records nothing of it", async () => {
+  it("the taker's update fails: B records nothing of ins2; A, left alone, unbinds it", async () => {
     const { emu, st } = await world(before);
     expectOk(await st.up());
     // B also adds ins4, and that bind fails for good.
@@ -294,15 +295,15 @@ describe("hand-over within one deployment: A gives up ins2, B of the same group 
       message: "refused (injected)",
     });
     await setSpec(st, [att("a", [1]), att("b", [2, 3, 4])]);
-    expectFailed(await st.up());
+    // --continue-on-error: A's update runs even when B has failed before the engine started it,
+    // so the run is the same whichever the engine reaches first.
+    expectFailed(await st.up(["--continue-on-error"]));
     await emu.control.clearFaults();
-    const s = await stateOf(st);
-    const cloud = await boundInCloud(emu);
-    expect(cloud).not.toContain(ins(4));
-    expect(s.b.ids).toEqual([ins(3)]);
-    // A either still holds ins2 (its update did not run or kept it) or unbound it: never B's.
-    if (s.a.ids.includes(ins(2))) expect(cloud).toContain(ins(2));
-    else expect(cloud).not.toContain(ins(2));
+    expect(await boundInCloud(emu)).toEqual([ins(1), ins(3)]);
+    expect(await stateOf(st)).toEqual({
+      a: { ids: [ins(1)], adopted: [] },
+      b: { ids: [ins(3)], adopted: [] },
+    });
     await expectStateMatchesWorld(st, emu, seedBindings);
     await expectDestroyLeaves(emu, st, []);
   });
@@ -312,7 +313,13 @@ describe("an error naming no instance, in a request shared by several resources"
   const program = [att("one", [1]), att("two", [2]), att("three", [3])];
 
   it("a CAM policy denying one instance fails only that resource", async () => {
-    const { emu, st } = await world(program);
+    // The three creates must share a request: a batch goes only when it holds their three
+    // instances (batch size 3) or after 5 s without another arrival, however loaded the machine.
+    const { emu, st } = await world(program, {
+      SGATTACH_MAX_BATCH_SIZE: "3",
+      SGATTACH_GATHER_WINDOW_MS: "5000",
+      SGATTACH_GATHER_MAX_MS: "30000",
+    });
     await emu.control.addFault({
       kind: "error",
       action: "AssociateSecurityGroups",
@@ -326,7 +333,7 @@ describe("an error naming no instance, in a request shared by several resources"
     expect(d["three"]).toBeUndefined();
     // The three went out together at first (one request), then were split.
     const binds = (await emu.control.calls()).filter((c) => c.action === "AssociateSecurityGroups");
-    expect(binds[0].instanceIds?.length).toBeGreaterThan(1);
+    expect(binds[0].instanceIds?.slice().sort()).toEqual([ins(1), ins(2), ins(3)]);
     expect(await boundInCloud(emu)).toEqual([ins(1), ins(3)]);
     expect(Object.keys(await stateOf(st)).sort()).toEqual(["one", "three"]);
     await expectStateMatchesWorld(st, emu, seedBindings);
