@@ -63,7 +63,8 @@ function latestPulumi() {
     console.log(`latest @pulumi/pulumi: ${v} (npm registry)`);
     return v;
   }
-  const why = (r.stderr || "").trim().split("\n").pop() || `exit ${r.status ?? r.signal}`;
+  const why =
+    (r.stderr || "").split("\n").find((l) => /npm error code/.test(l)) || `exit ${r.status ?? r.signal}`;
   console.log(
     `latest @pulumi/pulumi: the npm registry could not be asked (${why}); using the fixed fallback ${FALLBACK_LATEST}`,
   );
