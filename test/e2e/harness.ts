@@ -151,11 +151,14 @@ export class TestStack {
     this.stateDir = path.join(tmp, "state");
     this.homeDir = path.join(tmp, "home");
     this.bin = pulumiBinDir();
+    // The CLI and the provider get a HOME of their own (no ~/.tccli profile, nothing of the user's ~).
+    const userHome = path.join(tmp, "user-home");
+    fs.mkdirSync(userHome);
     this.env = cli.pulumiEnv(this.bin, {
       stateDir: this.stateDir,
       home: this.homeDir,
       passphrase: opts.passphrase ?? "e2e-passphrase",
-      extra: { PULUMI_STACK: this.stack, ...definedOnly(opts.env ?? {}) },
+      extra: { HOME: userHome, PULUMI_STACK: this.stack, ...definedOnly(opts.env ?? {}) },
     });
   }
 
@@ -273,7 +276,7 @@ export class TestStack {
   }
 
   /**
-   * Removes the backend and PULUMI_HOME (temporary folders of this stack
+   * Removes the backend, PULUMI_HOME and HOME (temporary folders of this stack
    * alone) and the stack's config file: what `pulumi stack rm` would, without
    * a CLI start.
    */
