@@ -71,7 +71,11 @@ function pack() {
       },
     };
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(manifest, null, 2));
-    run("npm", ["install", "--omit=dev", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], dir);
+    run(
+      "npm",
+      ["install", "--omit=dev", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"],
+      dir,
+    );
     fs.writeFileSync(path.join(dir, EXECUTABLE), LAUNCHER, { mode: 0o755 });
     fs.mkdirSync(out, { recursive: true });
     const file = path.join(out, `${EXECUTABLE}-v${root.version}-${platform()}.tar.gz`);
