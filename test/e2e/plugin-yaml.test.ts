@@ -249,4 +249,50 @@ describe("the provider plugin from a YAML program", () => {
     expect(everything).not.toContain(SECRET_KEY);
     expect(everything.length).toBeGreaterThan(1000);
   });
+
+  it("takes its settings from an explicit provider's arguments, the secret key kept secret", async () => {
+    for (const key of ["region", "secretId", "secretKey"])
+      expectOk(await stack.run(["config", "rm", `tencentcloud-sg-attachment:${key}`]));
+    expectOk(await stack.run(["config", "set", "sgattach-yaml:deployerId", SECRET_ID]));
+    expectOk(
+      await stack.run(["config", "set", "--secret", "sgattach-yaml:deployerKey"], { input: SECRET_KEY }),
+    );
+    const provider = [
+      "  sg:",
+      "    type: pulumi:providers:tencentcloud-sg-attachment",
+      "    properties:",
+      `      region: ${REGION}`,
+      "      secretId: ${deployerId}",
+      "      secretKey: ${deployerKey}",
+    ];
+    write(
+      program([{ name: "e", sg: SG_C, ids: [1] }]).replace(
+        "resources:",
+        "config:\n  deployerId: {type: string}\n  deployerKey: {type: string}\nresources:",
+      ) + `${provider.join("\n")}\n`,
+    );
+    // Without the provider: no region, no credentials.
+    const refused = await stack.up();
+    expect(refused.code).not.toBe(0);
+    expect(refused.all).toContain("tencentcloud-sg-attachment:region");
+
+    const text = fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8");
+    write(
+      text.replace(
+        "      instanceIds: [ins-e2e00001]",
+        "      instanceIds: [ins-e2e00001]\n    options:\n      provider: ${sg}",
+      ),
+    );
+    expect(summary(expectOk(await stack.up()).all)).toMatchObject({ created: 1 });
+    expect((await bindings())[ins(1)]).toEqual([OTHER_SG, SG_C]);
+    const [p] = await stack.resources("pulumi:providers:tencentcloud-sg-attachment");
+    expect(p.inputs.region).toBe(REGION);
+    expect(JSON.stringify(p.inputs.secretKey)).not.toContain(SECRET_KEY);
+
+    expectOk(await stack.destroy());
+    expect(await stack.resources("")).toHaveLength(0);
+    expect(await bindings()).toEqual(seedBindings);
+    const everything = [stack.transcript.join("\n"), stack.stateFilesText()].join("\n");
+    expect(everything).not.toContain(SECRET_KEY);
+  });
 });

@@ -48,6 +48,8 @@ export async function importFlow(
   if (obs.unbound.length > 0 || obs.missing.length > 0) {
     throw new ProviderError(importRefused(sg, t.region, obs.unbound, obs.missing));
   }
+  // From now on the state holds them: intents of an interrupted create of this resource are done with.
+  ctx.journal?.settle(owner, sg, t.instanceIds);
   const inputs = { securityGroupId: sg, instanceIds: t.instanceIds, region: t.region, adoptExisting: false };
   // Taken over as they are, like adoptExisting does.
   return { id, props: outputsOf({ ...inputs, owner }, owner, obs.priorities, obs.bound), inputs };
