@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { RunningEmulator } from "../../emulator";
-import { expectOk, summary, TestStack } from "./harness";
+import { expectOk, REPO_ROOT, summary, TestStack } from "./harness";
 import { ATTACHMENT, installPlugin, projectFolder, requireLanguageHost } from "./plugin";
 import {
   ins,
@@ -294,5 +294,38 @@ describe("the provider plugin from a YAML program", () => {
     expect(await bindings()).toEqual(seedBindings);
     const everything = [stack.transcript.join("\n"), stack.stateFilesText()].join("\n");
     expect(everything).not.toContain(SECRET_KEY);
+  });
+
+  it("runs examples/yaml as its README shows", async () => {
+    const example = projectFolder();
+    fs.copyFileSync(
+      path.join(REPO_ROOT, "examples", "yaml", "Pulumi.yaml"),
+      path.join(example, "Pulumi.yaml"),
+    );
+    const user = new TestStack({
+      projectDir: example,
+      env: { ...providerEnv(emulator), TENCENTCLOUD_REGION: REGION },
+    });
+    try {
+      await installPlugin(user);
+      await user.init(
+        { "tencentcloud-sg-attachment:secretId": SECRET_ID, securityGroupId: SG_B },
+        {
+          "tencentcloud-sg-attachment:secretKey": SECRET_KEY,
+        },
+      );
+      expectOk(await user.run(["config", "set", "--path", "instanceIds[0]", ins(5)]));
+      expectOk(await user.run(["config", "set", "--path", "instanceIds[1]", ins(6)]));
+      expectOk(await user.up());
+      expect(await user.outputs()).toEqual({
+        boundInstanceIds: [ins(5), ins(6)],
+        priorities: { [ins(5)]: 1, [ins(6)]: 1 },
+      });
+      expectOk(await user.destroy());
+      expect(await bindings()).toEqual(seedBindings);
+    } finally {
+      await user.cleanup();
+      fs.rmSync(example, { recursive: true, force: true });
+    }
   });
 });
