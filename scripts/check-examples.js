@@ -97,7 +97,9 @@ function main() {
   // The README's YAML program is examples/yaml/Pulumi.yaml (run by test/e2e/plugin-yaml.test.ts).
   const yaml = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
   if (yaml !== fs.readFileSync(path.join(EXAMPLES, "yaml", "Pulumi.yaml"), "utf8")) {
-    process.stderr.write("the first ```yaml block of README.md must be examples/yaml/Pulumi.yaml, verbatim\n");
+    process.stderr.write(
+      "the first ```yaml block of README.md must be examples/yaml/Pulumi.yaml, verbatim\n",
+    );
     failed++;
   }
   if (names.length === 0) {
