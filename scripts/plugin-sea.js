@@ -5,7 +5,9 @@
 // tarball for `pulumi plugin install resource tencentcloud-sg-attachment
 // <version> --file <tarball>`, for this machine's platform only.
 //
-//   node scripts/plugin-sea.js [--out <folder>]
+//   node scripts/plugin-sea.js [--out <folder>] [--skip-build]
+//
+// --skip-build: dist/ is current (the test runner built it).
 //
 // Prints the path of the plugin tarball.
 "use strict";
@@ -54,7 +56,7 @@ function build() {
   // Inside the repository, so that the entry's requires resolve from its node_modules.
   const work = fs.mkdtempSync(path.join(ROOT, ".pulumi-local", "sea-"));
   try {
-    run("npm", ["run", "build", "--silent"]);
+    if (!process.argv.includes("--skip-build")) run("npm", ["run", "build", "--silent"]);
     fs.writeFileSync(path.join(work, "entry.js"), ENTRY);
     const bin = path.join(ROOT, "node_modules", ".bin");
     run(

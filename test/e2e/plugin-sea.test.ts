@@ -5,7 +5,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { RunningEmulator } from "../../emulator";
-import { expectOk, pulumiBinDir, REPO_ROOT, summary, TestStack } from "./harness";
+import { expectOk, packageTarball, pulumiBinDir, REPO_ROOT, summary, TestStack } from "./harness";
 import { ATTACHMENT, PLUGIN, projectFolder, requireLanguageHost, VERSION } from "./plugin";
 import {
   ins,
@@ -34,10 +34,11 @@ describe("the provider plugin as a single executable", () => {
 
   beforeAll(async () => {
     requireLanguageHost("yaml");
+    packageTarball(); // builds dist/ when the test runner did not
     out = fs.mkdtempSync(path.join(REPO_ROOT, ".pulumi-local", "sea-out-"));
     const tarball = execFileSync(
       process.execPath,
-      [path.join(REPO_ROOT, "scripts", "plugin-sea.js"), "--out", out],
+      [path.join(REPO_ROOT, "scripts", "plugin-sea.js"), "--out", out, "--skip-build"],
       {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "ignore"],
