@@ -5,12 +5,12 @@ const { PROVIDERS } = require("./records");
 function usage() {
   return [
     "usage: npm run bench -- [--quick] [--large] [--only a,c] [--parallel default,64]",
-    "                        [--providers ours,naive,baseline,trivial] [--out file] [--timeout-scale N]",
+    "                        [--providers ours,naive,baseline,plugin,trivial] [--out file] [--timeout-scale N]",
     "  --quick          small sizes (smoke run)",
     "  --large          add (a) and (c) at 1,000 instances (growth 200 → 1,000)",
     "  --only a,c       scenario letters or full names (a-200x1)",
     "  --parallel ...   'default' (the engine's, 4 × CPUs) and/or numbers; default: default,64",
-    "  --providers ...  subset of ours,naive,baseline,trivial; default: all",
+    "  --providers ...  subset of ours,naive,baseline,plugin,trivial; default: all",
     "  --out file       results file (default .pulumi-local/bench/results.json, ignored by git)",
     "  --resume         keep the records already in the results file; run only what is missing",
     "  --record         when the run completes, also copy its results to bench/results.json (the documented run)",
@@ -71,7 +71,7 @@ function parseArgs(argv) {
   }
   for (const p of opts.providers ?? [])
     if (![...PROVIDERS, "trivial"].includes(p))
-      throw new Error(`unknown provider ${p} (ours, naive, baseline, trivial)`);
+      throw new Error(`unknown provider ${p} (ours, naive, baseline, plugin, trivial)`);
   for (const p of opts.parallel ?? [])
     if (p !== "default" && !(parseInt(p, 10) > 0))
       throw new Error(`bad --parallel value ${p} (default or a number)`);

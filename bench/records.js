@@ -3,10 +3,10 @@
 "use strict";
 const { round2 } = require("./round");
 
-const PROVIDERS = ["ours", "naive", "baseline"];
+const PROVIDERS = ["ours", "naive", "baseline", "plugin"];
 const OPERATIONS = ["up", "destroy"];
 
-/** One result record (kind "run": ours, naive or baseline). */
+/** One result record (kind "run": ours, naive, baseline or plugin). */
 function makeRecord(r) {
   return {
     kind: "run",

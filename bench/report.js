@@ -123,6 +123,59 @@ function formatComparison(records) {
   return rows.map((row) => `| ${row.join(" | ")} |`).join("\n");
 }
 
+/** The provider plugin beside the dynamic resource (ours): one row per run both made. */
+function formatPluginComparison(records) {
+  const runs = records.filter((r) => r.kind === "run");
+  const plugin = runs.filter((r) => r.provider === "plugin");
+  if (plugin.length === 0) return "";
+  const one = (x) => (x == null ? "" : String(Math.round(x * 10) / 10));
+  const bind = (r) =>
+    r.requests[r.operation === "up" ? "AssociateSecurityGroups" : "DisassociateSecurityGroups"] ?? 0;
+  const head = [
+    "scenario",
+    "parallel",
+    "op",
+    "dynamic s",
+    "plugin s",
+    "dynamic bind req.",
+    "plugin bind req.",
+    "dynamic Describe",
+    "plugin Describe",
+    "plugin errors",
+    "dynamic RSS MB",
+    "plugin RSS MB",
+    "dynamic CPU s",
+    "plugin CPU s",
+  ];
+  const rows = [head, head.map(() => "---")];
+  for (const p of plugin) {
+    const o = runs.find(
+      (r) =>
+        r.provider === "ours" &&
+        r.scenario === p.scenario &&
+        r.parallel === p.parallel &&
+        r.operation === p.operation,
+    );
+    rows.push([
+      p.scenario,
+      String(p.parallel),
+      p.operation,
+      one(o?.wallSeconds),
+      one(p.wallSeconds),
+      o ? String(bind(o)) : "",
+      String(bind(p)),
+      o ? String(o.requests.DescribeInstances ?? 0) : "",
+      String(p.requests.DescribeInstances ?? 0),
+      String(p.userErrors),
+      one(o?.peakRssMb),
+      one(p.peakRssMb),
+      one(o?.providerCpuSeconds),
+      one(p.providerCpuSeconds),
+    ]);
+  }
+  return rows.map((row) => `| ${row.join(" | ")} |`).join("\n");
+}
+
 function formatGoals(goals) {
   const out = [];
   for (const g of goals) {
@@ -132,4 +185,4 @@ function formatGoals(goals) {
   return out.join("\n");
 }
 
-module.exports = { formatTable, formatComparison, formatGoals };
+module.exports = { formatTable, formatComparison, formatPluginComparison, formatGoals };

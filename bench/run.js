@@ -9,6 +9,9 @@
 //   ours      this package's SecurityGroupAttachment
 //   naive     a tutorial-style dynamic provider (bench/fixture/index.ts)
 //   baseline  ours with the emulator's limits off and zero latency
+//   plugin    ours served by the provider plugin (tencentcloud-sg-attachment,
+//             installed from `npm run plugin:pack`'s tarball) instead of the
+//             dynamic-provider host
 // plus the memory baseline: the dynamic-provider host running a trivial
 // provider with the same number of resources. Prints a table and the goals and
 // writes the run to .pulumi-local/bench/results.json (ignored by git); only
@@ -25,7 +28,7 @@ const { parseArgs, selected, usage } = require("./args");
 const floor = require("./floor");
 const { evaluateGoals } = require("./goals");
 const { OPERATIONS, makeMemoryRecord, makeRecord, validateRecord } = require("./records");
-const { formatComparison, formatGoals, formatTable } = require("./report");
+const { formatComparison, formatGoals, formatPluginComparison, formatTable } = require("./report");
 const { tallyCalls, userErrorsOf } = require("./tally");
 const { scenarioList, specFor, CREDENTIAL } = require("./scenarios");
 const { RssWatcher, killMarked, MARKER_VAR } = require("./procwatch");
@@ -45,6 +48,9 @@ const REALISTIC = {
   rateLimits: { AssociateSecurityGroups: 10, DisassociateSecurityGroups: 10, DescribeInstances: 40, "*": 20 },
 };
 const UNLIMITED = 1_000_000;
+const PLUGIN_VERSION = require("../package.json").version;
+/** In the provider plugin's command line (the launcher runs `node …/dist/provider/plugin/main.js`). */
+const PLUGIN_PROCESS = "provider/plugin/main.js";
 const FAST = {
   operationLatencyMs: 0,
   rateLimits: {
@@ -156,7 +162,7 @@ async function bindingPairsPresent(control, scenario) {
  * fresh stack on a temp backend, `up` then `destroy`, each measured.
  */
 async function runOne(ctx, scenario, parallelSetting, provider) {
-  const { emulator, harness, benchDir, opts, defaultParallel } = ctx;
+  const { emulator, harness, benchDir, opts, defaultParallel, pluginTarball } = ctx;
   const control = emulator.control;
   const parallel = parallelSetting === "default" ? defaultParallel : parseInt(parallelSetting, 10);
   const parallelArgs = parallelSetting === "default" ? [] : ["--parallel", String(parallel)];
@@ -192,13 +198,23 @@ async function runOne(ctx, scenario, parallelSetting, provider) {
   let destroyed = false;
   let upTimedOut = false;
   try {
+    if (provider === "plugin")
+      await stack.ok([
+        "plugin",
+        "install",
+        "resource",
+        "tencentcloud-sg-attachment",
+        PLUGIN_VERSION,
+        "--file",
+        pluginTarball,
+      ]);
     await stack.init();
     await stack.setSpec(specFor(scenario, provider));
     for (const operation of OPERATIONS) {
       const statsFile = path.join(tmp, `stats-${operation}.jsonl`);
       const naiveFile = path.join(tmp, `naive-${operation}.txt`);
       const seqBefore = maxSeq(await control.calls());
-      const watcher = new RssWatcher(marker).start();
+      const watcher = new RssWatcher(marker, provider === "plugin" ? { match: PLUGIN_PROCESS } : {}).start();
       const t0 = process.hrtime.bigint();
       const t0Ms = Date.now();
       const r = await stack.run(
@@ -373,6 +389,8 @@ async function main() {
     const file = opts.out ? path.resolve(opts.out) : RECORDED;
     const records = JSON.parse(fs.readFileSync(file, "utf8"));
     console.log(formatComparison(records));
+    const pluginTable = formatPluginComparison(records);
+    if (pluginTable) console.log(`\n## The provider plugin beside the dynamic resource\n\n${pluginTable}`);
     console.log("\n## Goals (reported, not asserted)\n");
     console.log(formatGoals(evaluateGoals(records, { parallel64: 64 })));
     return;
@@ -390,13 +408,16 @@ async function main() {
   process.env.SGATTACH_PULUMI_BIN_DIR = binDir;
   const tarball = process.env.SGATTACH_TARBALL || packTarball(cli.LOCAL_DIR);
   const benchDir = prepareBenchProject(harness, tarball, cli.LOCAL_DIR);
+  const providers = opts.providers ?? ["ours", "naive", "baseline", "trivial"];
+  const pluginTarball = providers.includes("plugin")
+    ? require(path.join(ROOT, "test", "e2e", "plugin.ts")).pluginTarball(tarball)
+    : undefined;
   const { startEmulator } = require(path.join(ROOT, "dist", "emulator", "index.js"));
 
   const machine = machineInfo(binDir);
   const defaultParallel = floor.defaultParallelism(machine.cpus);
   const scenarios = scenarioList(opts).filter((s) => selected(s.name, opts.only));
   const parallels = opts.parallel ?? ["default", "64"];
-  const providers = opts.providers ?? ["ours", "naive", "baseline", "trivial"];
   const out = opts.out ? path.resolve(opts.out) : DEFAULT_OUT;
   log(
     `machine: ${machine.cpus} CPUs, ${machine.memGb} GB, load ${machine.loadavg.join(" ")}, node ${machine.node}, pulumi ${machine.pulumi}`,
@@ -409,7 +430,7 @@ async function main() {
 
   const emulator = await startEmulator({ port: 0, seed: scenarios[0]?.seed, ...REALISTIC });
   log(`emulator: ${emulator.url}`);
-  const ctx = { emulator, harness, benchDir, opts, defaultParallel, localDir: cli.LOCAL_DIR };
+  const ctx = { emulator, harness, benchDir, opts, defaultParallel, localDir: cli.LOCAL_DIR, pluginTarball };
   const records = [];
   if (opts.resume && fs.existsSync(out)) {
     records.push(...JSON.parse(fs.readFileSync(out, "utf8")));
@@ -454,6 +475,8 @@ async function main() {
     `\n## Results (${((Date.now() - started) / 60000).toFixed(1)} min; ${machine.cpus} CPUs, ${machine.memGb} GB, ${machine.pulumi})\n`,
   );
   console.log(formatTable(records, { defaultParallel }));
+  const pluginTable = formatPluginComparison(records);
+  if (pluginTable) console.log(`\n## The provider plugin beside the dynamic resource\n\n${pluginTable}`);
   console.log("\n## Goals (reported, not asserted)\n");
   console.log(formatGoals(goals));
   console.log(`\nresults: ${path.relative(process.cwd(), out) || out}`);

@@ -130,6 +130,7 @@ function specFor(scenario, provider) {
   if (provider === "trivial") return { trivial: { count: scenario.resources, value: "bench" } };
   return {
     naive: provider === "naive",
+    plugin: provider === "plugin",
     attachments: scenario.attachments.map((a) => ({ ...a, region: scenario.region })),
   };
 }

@@ -5,6 +5,7 @@
 // replaced by "***" wherever they appear.
 
 import { MAX_SGS_PER_INSTANCE } from "./limits";
+import { CONFIG_KEYS } from "./settings/sources";
 
 const secrets = new Set<string>();
 
@@ -84,22 +85,22 @@ export class ProviderError extends Error {
 }
 
 /** STS failures: what to check depends on the step of the credential chain. */
-const STS_HINTS: Record<string, string> = {
-  AssumeRole:
-    "Check tencentcloud:assumeRole (roleArn, sessionName, sessionDuration, policy, externalId), the TENCENTCLOUD_ASSUME_ROLE_* variables or the tccli profile's role-arn, and that the base credentials may assume that role.",
-  GetCallerIdentity:
-    "The account guard (tencentcloud:allowedAccountIds) could not ask STS whose account the credentials belong to; nothing was changed. Check the credentials and the STS endpoint, then run pulumi up again.",
+const STS_HINTS: Record<string, () => string> = {
+  AssumeRole: () =>
+    `Check ${CONFIG_KEYS.assumeRole} (roleArn, sessionName, sessionDuration, policy, externalId), the TENCENTCLOUD_ASSUME_ROLE_* variables or the tccli profile's role-arn, and that the base credentials may assume that role.`,
+  GetCallerIdentity: () =>
+    `The account guard (${CONFIG_KEYS.allowedAccountIds}) could not ask STS whose account the credentials belong to; nothing was changed. Check the credentials and the STS endpoint, then run pulumi up again.`,
 };
 
 /** What to do about an API error code, in one sentence. */
 export function hintFor(code: string, action?: string): string {
-  if (action && STS_HINTS[action] && !code.startsWith("ClientError.")) return STS_HINTS[action];
+  if (action && STS_HINTS[action] && !code.startsWith("ClientError.")) return STS_HINTS[action]();
   if (code.startsWith("AuthFailure.SignatureExpire"))
     return "The local clock is more than 5 minutes off; fix the system time.";
   if (code.startsWith("UnauthorizedOperation") || code === "AuthFailure.UnauthorizedOperation")
     return "Grant the CAM policy cvm:AssociateSecurityGroups, cvm:DisassociateSecurityGroups and cvm:DescribeInstances.";
   if (code.startsWith("AuthFailure"))
-    return "Check the credentials (tencentcloud:secretId/secretKey config or TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY).";
+    return `Check the credentials (${CONFIG_KEYS.secretId}/secretKey config or TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY).`;
   if (code.startsWith("RequestLimitExceeded"))
     return "The API rate limit was hit repeatedly; lower tencentcloud-sg-attachment:associateRps or retry later.";
   if (code === "LimitExceeded.AssociateUSGLimitExceeded")

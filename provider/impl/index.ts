@@ -14,6 +14,7 @@ import { Claims } from "./claims";
 import type { OpContext } from "./flows/context";
 import { createFlow } from "./flows/create";
 import { deleteFlow } from "./flows/delete";
+import { importFlow, parseImportId } from "./flows/import";
 import { readFlow } from "./flows/read";
 import { updateFlow } from "./flows/update";
 import { normaliseOutputs } from "./plan";
@@ -22,10 +23,12 @@ import {
   CONFIG_KEYS,
   ConfigSource,
   ENV_KEYS,
-  REGION_HELP,
+  OFFICIAL_NAMESPACE,
+  regionHelp,
   resolveCredentialPlan,
   resolveSettings,
   Settings,
+  useConfigNamespace,
 } from "./settings";
 import { engineLoad } from "./scheduler";
 import { counters, resetStats, snapshot, Stats, writeStatsLine } from "./stats";
@@ -104,7 +107,7 @@ async function opContext(settings: Settings, region: string): Promise<OpContext>
 
 function regionOf(props: AttachmentOutputs): string {
   if (!props.region)
-    throw new Error(`The resource has no region recorded and no default is set. ${REGION_HELP}`);
+    throw new Error(`The resource has no region recorded and no default is set. ${regionHelp()}`);
   return props.region;
 }
 
@@ -195,12 +198,17 @@ export const implementation = {
 
   async read(
     id: string,
-    props: AttachmentOutputs,
+    props: Partial<AttachmentOutputs>,
   ): Promise<{ id?: string; props?: AttachmentOutputs; inputs?: Record<string, unknown> }> {
     return guarded(
       "read",
       async () => {
         const settings = currentSettings();
+        // `pulumi import` reads with the id alone (a provider plugin; a dynamic resource cannot be imported).
+        if (props?.securityGroupId === undefined) {
+          const target = parseImportId(id);
+          return importFlow(await opContext(settings, target.region), id, target, props?.owner);
+        }
         const p = normaliseOutputs(props, settings.region);
         return readFlow(await opContext(settings, regionOf(p)), id, p);
       },
@@ -257,6 +265,7 @@ export function idle(): boolean {
  */
 export function resetForTests(): void {
   configSource = () => undefined;
+  useConfigNamespace(OFFICIAL_NAMESPACE);
   resetContexts();
   resetStats();
   engineLoad.reset();

@@ -269,3 +269,23 @@ export function undoFailed(
     `\n${recoveryHint(unjournalled)}`
   );
 }
+
+export const IMPORT_ID_FORMAT =
+  "<securityGroupId>@<region>:<instanceId>,<instanceId>... (e.g. sg-web00001@ap-guangzhou:ins-demo0001,ins-demo0002)";
+
+export function badImportId(id: string, problems: readonly string[]): string {
+  return `Cannot import ${JSON.stringify(id)}: the id must be ${IMPORT_ID_FORMAT}.${bullet([...problems])}`;
+}
+
+export function importRefused(sg: string, region: string, unbound: string[], missing: string[]): string {
+  const lines = [
+    ...(unbound.length > 0
+      ? [`${list(unbound)}: ${unbound.length === 1 ? "does" : "do"} not hold ${sg}.`]
+      : []),
+    ...(missing.length > 0 ? [`${list(missing)}: not found in ${region}.`] : []),
+  ];
+  return (
+    `Cannot import ${sg} in ${region}: an import takes over existing bindings only; nothing was changed.` +
+    `${bullet(lines)}\nRemove these instances from the id, or bind them first.`
+  );
+}

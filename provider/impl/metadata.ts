@@ -7,7 +7,7 @@ import * as https from "https";
 import { ApiError, LOCAL_CODES } from "./errors";
 import { remember } from "./api";
 import type { ExpiringCredentials } from "./renewal";
-import type { Endpoint } from "./settings";
+import { CONFIG_KEYS, type Endpoint } from "./settings";
 
 export function fetchCamRoleCredentials(
   endpoint: Endpoint,
@@ -21,7 +21,7 @@ export function fetchCamRoleCredentials(
       code: LOCAL_CODES.credentials,
       message:
         `Could not get credentials of the CVM role "${roleName}" from the metadata service at ${endpoint.url}: ${why}. ` +
-        `Bind the role to this instance, or unset tencentcloud:camRoleName / TENCENTCLOUD_CAM_ROLE_NAME.`,
+        `Bind the role to this instance, or unset ${CONFIG_KEYS.camRoleName} / TENCENTCLOUD_CAM_ROLE_NAME.`,
     });
   const get = endpoint.protocol === "http://" ? http.get : https.get;
   return new Promise((resolve, reject) => {

@@ -50,9 +50,10 @@ export function judgeAlreadyBound(found: readonly string[], rule: BoundRule): Bo
 /** The refusal both create and update give, naming the instances and the fix. */
 export function foreignBindingText(sg: string, ids: readonly string[]): string {
   return (
-    `instances already bound to ${sg}: ${ids.join(", ")}. Pulumi cannot import dynamic resources: ` +
-    `set adoptExisting: true on this resource to take these bindings over ` +
-    `(they are then unbound when the resource is deleted), or remove the instances from instanceIds. ` +
+    `instances already bound to ${sg}: ${ids.join(", ")}. ` +
+    `Set adoptExisting: true on this resource to take these bindings over ` +
+    `(they are then unbound when the resource is deleted), or remove the instances from instanceIds ` +
+    `(with the provider plugin, pulumi import also takes them over; a dynamic resource cannot be imported). ` +
     `To move them here from another attachment of ${sg}, remove them there in the same pulumi up ` +
     `(handed over when neither of the two depends on the other), or in an earlier one.`
   );

@@ -96,8 +96,16 @@ function defaultSink(): ProgressSink {
   return engineSink(script, process.argv[2]) ?? ((line) => void process.stderr.write(`${line}\n`));
 }
 
-/** Info messages through the engine's Log RPC, or undefined when the host's modules cannot be loaded. */
-function engineSink(hostScriptPath: string, engineAddress: string | undefined): ProgressSink | undefined {
+/**
+ * Info messages through the engine's Log RPC, or undefined when the host's
+ * modules cannot be loaded. `hostScriptPath`: a script of @pulumi/pulumi's
+ * `cmd/dynamic-provider` folder (the provider plugin passes that of the
+ * @pulumi/pulumi it runs on).
+ */
+export function engineSink(
+  hostScriptPath: string,
+  engineAddress: string | undefined,
+): ProgressSink | undefined {
   if (!engineAddress) return undefined;
   try {
     const load = createRequire(hostScriptPath);

@@ -3,7 +3,7 @@
 // resolved, adoptExisting defaulted).
 
 import type { AttachmentInputs } from "../types";
-import { REGION_HELP, resolveRegion, Settings } from "./settings";
+import { regionHelp, resolveRegion, Settings } from "./settings";
 
 /** The value Pulumi sends for a value not known yet (during preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -132,12 +132,12 @@ export function checkInputs(news: any, settings: Pick<Settings, "region">): Chec
   } else {
     const resolved = resolveRegion(typeof rawRegion === "string" ? rawRegion : undefined, settings);
     if (resolved === undefined) {
-      failures.push({ property: "region", reason: `region is not set. ${REGION_HELP}` });
+      failures.push({ property: "region", reason: `region is not set. ${regionHelp()}` });
     } else if (!REGION_RE.test(resolved)) {
       const from = typeof rawRegion === "string" && rawRegion.trim() !== "" ? "region" : "the default region";
       failures.push({
         property: "region",
-        reason: `${from} ${show(resolved)} does not look like a Tencent Cloud region such as "ap-guangzhou". ${REGION_HELP}`,
+        reason: `${from} ${show(resolved)} does not look like a Tencent Cloud region such as "ap-guangzhou". ${regionHelp()}`,
       });
     }
     region = resolved;

@@ -29,13 +29,16 @@ export interface CredentialPlan {
   assumeRole?: AssumeRoleSpec;
 }
 
-export const CREDENTIAL_HELP =
-  `Set stack config ${CONFIG_KEYS.secretId} and ${CONFIG_KEYS.secretKey} ` +
-  `(pulumi config set --secret ${CONFIG_KEYS.secretKey} ...; optionally ${CONFIG_KEYS.securityToken}), ` +
-  `or env ${ENV_KEYS.secretId} and ${ENV_KEYS.secretKey} ` +
-  `(optionally ${ENV_KEYS.securityToken} or ${ENV_KEYS.sessionToken}), ` +
-  `or a tccli profile (${CONFIG_KEYS.profile} / ${ENV_KEYS.profile}, files in ~/.tccli), ` +
-  `or ${CONFIG_KEYS.camRoleName}, or a profile file ~/.tencentcloud/credentials`;
+function credentialHelp(): string {
+  return (
+    `Set stack config ${CONFIG_KEYS.secretId} and ${CONFIG_KEYS.secretKey} ` +
+    `(pulumi config set --secret ${CONFIG_KEYS.secretKey} ...; optionally ${CONFIG_KEYS.securityToken}), ` +
+    `or env ${ENV_KEYS.secretId} and ${ENV_KEYS.secretKey} ` +
+    `(optionally ${ENV_KEYS.securityToken} or ${ENV_KEYS.sessionToken}), ` +
+    `or a tccli profile (${CONFIG_KEYS.profile} / ${ENV_KEYS.profile}, files in ~/.tccli), ` +
+    `or ${CONFIG_KEYS.camRoleName}, or a profile file ~/.tencentcloud/credentials`
+  );
+}
 
 /**
  * The base credential source. A half-configured source (id without key or the
@@ -130,7 +133,7 @@ export function resolveCredentialPlan(
 /** The error raised when no credential source produced anything. */
 export function noCredentialsMessage(cvmRoleTried: boolean): string {
   return (
-    `No Tencent Cloud credentials found. ${CREDENTIAL_HELP}` +
+    `No Tencent Cloud credentials found. ${credentialHelp()}` +
     (cvmRoleTried
       ? ", or run on a CVM instance with a CAM role bound."
       : `. (The CVM-role step was skipped: the endpoint is local or ${CONFIG_KEYS.skipCvmRole} / ` +

@@ -1,7 +1,7 @@
 // The provider's settings, resolved purely from the stack config and the
 // environment (both passed in). One file per concern: sources.ts (config and
 // env keys), endpoints.ts, tuning.ts, credential-sources.ts, assume-role.ts.
-// Region: the resource's input, else config `tencentcloud:region`, else env TENCENTCLOUD_REGION.
+// Region: the resource's input, else config `<namespace>:region`, else env TENCENTCLOUD_REGION.
 
 import { Endpoints, resolveEndpoints } from "./endpoints";
 import {
@@ -20,8 +20,10 @@ import { readTuning, Tuning } from "./tuning";
 export {
   CONFIG_KEYS,
   ENV_KEYS,
+  OFFICIAL_NAMESPACE,
   PROVIDER_NAMESPACE,
   SettingsError,
+  useConfigNamespace,
   type ConfigSource,
   type Env,
 } from "./sources";
@@ -35,7 +37,6 @@ export {
 } from "./endpoints";
 export { DEFAULT_TUNING, tuningConfigKey, tuningEnvName, type Tuning } from "./tuning";
 export {
-  CREDENTIAL_HELP,
   DEFAULT_PROFILE,
   noCredentialsMessage,
   resolveCredentialPlan,
@@ -123,6 +124,10 @@ export function resolveRegion(
   return own ?? settings.region;
 }
 
-export const REGION_HELP =
-  `Set the resource's region input, or stack config ${CONFIG_KEYS.region} ` +
-  `(pulumi config set ${CONFIG_KEYS.region} ap-guangzhou), or env ${ENV_KEYS.region}.`;
+/** How to set a region, naming the keys this process reads. */
+export function regionHelp(): string {
+  return (
+    `Set the resource's region input, or stack config ${CONFIG_KEYS.region} ` +
+    `(pulumi config set ${CONFIG_KEYS.region} ap-guangzhou), or env ${ENV_KEYS.region}.`
+  );
+}

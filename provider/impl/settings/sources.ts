@@ -2,29 +2,47 @@
 // key names. Nothing here performs I/O; both sources are passed in, so that the
 // rules can be unit-tested exhaustively.
 
-/** Reads one stack-config value by its full, namespaced key (`tencentcloud:region`). */
+/** Reads one stack-config value by its full, namespaced key (`tencentcloud:region`, see CONFIG_KEYS). */
 export type ConfigSource = (key: string) => string | undefined;
 export type Env = Record<string, string | undefined>;
 
+/** The namespace of this package's own keys (endpoints, tuning), and of every key of its provider plugin. */
 export const PROVIDER_NAMESPACE = "tencentcloud-sg-attachment";
+/** The official provider's namespace: where the dynamic resource reads the official key names. */
+export const OFFICIAL_NAMESPACE = "tencentcloud";
 
-export const CONFIG_KEYS = {
-  secretId: "tencentcloud:secretId",
-  secretKey: "tencentcloud:secretKey",
-  securityToken: "tencentcloud:securityToken",
-  region: "tencentcloud:region",
-  profile: "tencentcloud:profile",
-  sharedCredentialsDir: "tencentcloud:sharedCredentialsDir",
-  assumeRole: "tencentcloud:assumeRole",
-  camRoleName: "tencentcloud:camRoleName",
-  domain: "tencentcloud:domain",
-  protocol: "tencentcloud:protocol",
-  allowedAccountIds: "tencentcloud:allowedAccountIds",
-  cvmEndpoint: `${PROVIDER_NAMESPACE}:cvmEndpoint`,
-  stsEndpoint: `${PROVIDER_NAMESPACE}:stsEndpoint`,
-  metadataEndpoint: `${PROVIDER_NAMESPACE}:metadataEndpoint`,
-  skipCvmRole: `${PROVIDER_NAMESPACE}:skipCvmRole`,
-} as const;
+/** The full key names when the official provider's names are read in `ns`. */
+function configKeysIn(ns: string) {
+  return {
+    secretId: `${ns}:secretId`,
+    secretKey: `${ns}:secretKey`,
+    securityToken: `${ns}:securityToken`,
+    region: `${ns}:region`,
+    profile: `${ns}:profile`,
+    sharedCredentialsDir: `${ns}:sharedCredentialsDir`,
+    assumeRole: `${ns}:assumeRole`,
+    camRoleName: `${ns}:camRoleName`,
+    domain: `${ns}:domain`,
+    protocol: `${ns}:protocol`,
+    allowedAccountIds: `${ns}:allowedAccountIds`,
+    cvmEndpoint: `${PROVIDER_NAMESPACE}:cvmEndpoint`,
+    stsEndpoint: `${PROVIDER_NAMESPACE}:stsEndpoint`,
+    metadataEndpoint: `${PROVIDER_NAMESPACE}:metadataEndpoint`,
+    skipCvmRole: `${PROVIDER_NAMESPACE}:skipCvmRole`,
+  };
+}
+
+/**
+ * The config keys this process reads, by their full names (also in messages).
+ * The dynamic resource shares the official provider's `tencentcloud:*` keys;
+ * the provider plugin reads them all in its own namespace (useConfigNamespace).
+ */
+export const CONFIG_KEYS: Readonly<ReturnType<typeof configKeysIn>> = configKeysIn(OFFICIAL_NAMESPACE);
+
+/** Reads the official key names in `ns` from now on: one namespace per process (the dynamic-provider host or the plugin). */
+export function useConfigNamespace(ns: string): void {
+  Object.assign(CONFIG_KEYS, configKeysIn(ns));
+}
 
 export const ENV_KEYS = {
   secretId: "TENCENTCLOUD_SECRET_ID",

@@ -1,0 +1,60 @@
+// Serves the provider with `@pulumi/pulumi/provider`'s `main`, mending two
+// gaps of its gRPC server (3.248): `configure` answers without passing the
+// configuration on, and `read` fails when an import sends no properties.
+// Both are mended on the service implementation as it is registered.
+
+import * as path from "path";
+import { implementation } from "../impl";
+import { engineSink, progress } from "../impl/progress";
+import { PROVIDER_NAMESPACE, useConfigNamespace } from "../impl/settings";
+import { provider } from "./provider";
+
+type Call = { request: any };
+type Callback = (err: unknown, value?: unknown) => void;
+type Handler = (call: Call, callback: Callback) => unknown;
+
+/** `<pkg>:config:<key>` (what the engine sends) → `<pkg>:<key>` (what settings read). */
+export function configOf(variables: Iterable<[string, string]>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of variables) out.set(k.replace(/^([^:]+):config:/, "$1:"), v);
+  return out;
+}
+
+function mend(service: Record<string, Handler>, structproto: any): void {
+  const configure = service.configure.bind(service);
+  service.configure = (call, callback) => {
+    const vars: [string, string][] = call.request.getVariablesMap().toArray();
+    implementation.configure(configOf(vars)).then(
+      () => configure(call, callback),
+      (e) => callback(e),
+    );
+  };
+  const read = service.read.bind(service);
+  service.read = (call, callback) => {
+    if (!call.request.getProperties()) call.request.setProperties(new structproto.Struct());
+    return read(call, callback);
+  };
+}
+
+export function serve(args: string[]): Promise<void> {
+  useConfigNamespace(PROVIDER_NAMESPACE);
+  // The modules of the @pulumi/pulumi that serves (its own copies).
+  const from = { paths: [path.dirname(require.resolve("@pulumi/pulumi/package.json"))] };
+  const grpc = require(require.resolve("@grpc/grpc-js", from));
+  const structproto = require(require.resolve("google-protobuf/google/protobuf/struct_pb", from));
+  const addService = grpc.Server.prototype.addService;
+  grpc.Server.prototype.addService = function (
+    this: unknown,
+    def: unknown,
+    service: Record<string, Handler>,
+  ) {
+    if (typeof service?.configure === "function" && typeof service?.read === "function")
+      mend(service, structproto);
+    return addService.call(this, def, service);
+  };
+  // Progress lines go to the engine's Log RPC, as from the dynamic-provider host.
+  const engine = args.filter((a, i) => !a.startsWith("-") && args[i - 1] !== "--tracing")[0];
+  const sink = engineSink(require.resolve("@pulumi/pulumi/cmd/dynamic-provider"), engine);
+  if (sink) progress.setSink(sink);
+  return require("@pulumi/pulumi/provider").main(provider, args);
+}
