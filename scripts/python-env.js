@@ -66,7 +66,7 @@ function ensurePythonEnv() {
     const copy = fs.mkdtempSync(path.join(LOCAL_DIR, "python-sdk-"));
     try {
       fs.cpSync(SDK_DIR, copy, { recursive: true });
-      pip(["install", "--force-reinstall", "--no-deps", copy]);
+      pip(["install", copy]); // a folder is always installed again; its dependencies only when missing
     } finally {
       fs.rmSync(copy, { recursive: true, force: true });
     }
