@@ -3,7 +3,8 @@
 // missing) and this repository's node_modules: no install, no network. An
 // example's `typings/*.d.ts` (stand-ins for SDKs that cannot be installed
 // here) are added to its check only; its own tsconfig.json leaves them out.
-// The README's program must be examples/basic/index.ts verbatim.
+// The README's program must be examples/basic/index.ts verbatim, its first
+// YAML program examples/yaml/Pulumi.yaml.
 // Run by `npm test`; on its own: `node scripts/check-examples.js`.
 "use strict";
 const fs = require("fs");
@@ -91,6 +92,14 @@ function main() {
   const program = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
   if (program !== fs.readFileSync(path.join(EXAMPLES, "basic", "index.ts"), "utf8")) {
     process.stderr.write("the first ```ts block of README.md must be examples/basic/index.ts, verbatim\n");
+    failed++;
+  }
+  // The README's YAML program is examples/yaml/Pulumi.yaml (run by test/e2e/plugin-yaml.test.ts).
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (yaml !== fs.readFileSync(path.join(EXAMPLES, "yaml", "Pulumi.yaml"), "utf8")) {
+    process.stderr.write(
+      "the first ```yaml block of README.md must be examples/yaml/Pulumi.yaml, verbatim\n",
+    );
     failed++;
   }
   if (names.length === 0) {
