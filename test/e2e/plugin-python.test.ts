@@ -4,7 +4,7 @@
 // `pulumi plugin install --file`, against the emulator: create, no-op,
 // update, replacement (new group bound first), drift + refresh, a binding
 // made outside refused then adopted, destroy, `pulumi import` then no change,
-// destroy again; secrets never in state or output.
+// destroy again; two resources in one request; secrets never in state or output.
 import * as fs from "fs";
 import * as path from "path";
 import type { RunningEmulator } from "../../emulator";
@@ -211,6 +211,35 @@ describe("the provider plugin from a Python program (examples/python)", () => {
 
     expectOk(await stack.run(["state", "unprotect", "--all", "--yes"]));
     expect(summary(expectOk(await stack.destroy()).all)).toMatchObject({ deleted: 2 });
+    expect(await bindings()).toEqual(seedBindings);
+  });
+
+  it("sends one request for two resources of one group", async () => {
+    // A program of two attachments (the example has one), written like the example.
+    fs.writeFileSync(
+      path.join(dir, "__main__.py"),
+      [
+        "import pulumi_tencentcloud_sg_attachment as sg_attachment",
+        "",
+        `sg_attachment.SecurityGroupAttachment("a", security_group_id="${SG_A}", instance_ids=["${ins(1)}", "${ins(2)}"])`,
+        `sg_attachment.SecurityGroupAttachment("b", security_group_id="${SG_A}", instance_ids=["${ins(3)}"])`,
+        "",
+      ].join("\n"),
+    );
+    const n = await callCount();
+    // A gathering window far longer than the engine takes to start both creates.
+    const up = expectOk(
+      await stack.run(["up", "--yes", "--skip-preview", "--non-interactive", "--color", "never"], {
+        env: { SGATTACH_GATHER_WINDOW_MS: "3000" },
+      }),
+    );
+    expect(summary(up.all)).toMatchObject({ created: 3 });
+    const sent = await mutating(n);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ action: "AssociateSecurityGroups", securityGroupIds: [SG_A] });
+    expect([...sent[0].instanceIds!].sort()).toEqual([ins(1), ins(2), ins(3)]);
+
+    expect(summary(expectOk(await stack.destroy()).all)).toMatchObject({ deleted: 3 });
     expect(await bindings()).toEqual(seedBindings);
   });
 
