@@ -93,25 +93,25 @@ function hostScript(): string | undefined {
 function defaultSink(): ProgressSink {
   const script = hostScript();
   if (!script) return () => undefined;
-  return engineSink(script, process.argv[2]) ?? ((line) => void process.stderr.write(`${line}\n`));
+  return (
+    engineSink(createRequire(script), process.argv[2]) ?? ((line) => void process.stderr.write(`${line}\n`))
+  );
 }
 
 /**
- * Info messages through the engine's Log RPC, or undefined when the host's
- * modules cannot be loaded. `hostScriptPath`: a script of @pulumi/pulumi's
- * `cmd/dynamic-provider` folder (the provider plugin passes that of the
- * @pulumi/pulumi it runs on).
+ * Info messages through the engine's Log RPC, or undefined when the modules
+ * cannot be loaded. `load` requires them as @pulumi/pulumi's own (the
+ * dynamic-provider host's, or the provider plugin's).
  */
 export function engineSink(
-  hostScriptPath: string,
+  load: (id: string) => any,
   engineAddress: string | undefined,
 ): ProgressSink | undefined {
   if (!engineAddress) return undefined;
   try {
-    const load = createRequire(hostScriptPath);
     const grpc = load("@grpc/grpc-js");
-    const engineRpc = load("../../proto/engine_grpc_pb");
-    const engineProto = load("../../proto/engine_pb");
+    const engineRpc = load("@pulumi/pulumi/proto/engine_grpc_pb");
+    const engineProto = load("@pulumi/pulumi/proto/engine_pb");
     const client = new engineRpc.EngineClient(engineAddress, grpc.credentials.createInsecure());
     return (line) => {
       const req = new engineProto.LogRequest();

@@ -12,6 +12,14 @@ import { provider } from "./provider";
 type Call = { request: any };
 type Callback = (err: unknown, value?: unknown) => void;
 type Handler = (call: Call, callback: Callback) => unknown;
+/** Requires a module as @pulumi/pulumi's own copy (`@grpc/grpc-js`, `@pulumi/pulumi/provider`, ...). */
+export type PulumiRequire = (id: string) => any;
+
+/** The modules of the installed @pulumi/pulumi, resolved from its folder (its own @grpc/grpc-js). */
+export function besidePulumi(id: string): any {
+  const from = { paths: [path.dirname(require.resolve("@pulumi/pulumi/package.json"))] };
+  return require(require.resolve(id, from));
+}
 
 /** `<pkg>:config:<key>` (what the engine sends) → `<pkg>:<key>` (what settings read). */
 export function configOf(variables: Iterable<[string, string]>): Map<string, string> {
@@ -36,25 +44,33 @@ function mend(service: Record<string, Handler>, structproto: any): void {
   };
 }
 
-export function serve(args: string[]): Promise<void> {
+/** Starts the plugin: prints the port for the engine. `load`: see PulumiRequire. */
+export function serve(args: string[], load: PulumiRequire = besidePulumi): Promise<void> {
   useConfigNamespace(PROVIDER_NAMESPACE);
-  // The modules of the @pulumi/pulumi that serves (its own copies).
-  const from = { paths: [path.dirname(require.resolve("@pulumi/pulumi/package.json"))] };
-  const grpc = require(require.resolve("@grpc/grpc-js", from));
-  const structproto = require(require.resolve("google-protobuf/google/protobuf/struct_pb", from));
+  const grpc = load("@grpc/grpc-js");
+  const structproto = load("google-protobuf/google/protobuf/struct_pb");
+  let mended = false;
   const addService = grpc.Server.prototype.addService;
   grpc.Server.prototype.addService = function (
     this: unknown,
     def: unknown,
     service: Record<string, Handler>,
   ) {
-    if (typeof service?.configure === "function" && typeof service?.read === "function")
+    if (typeof service?.configure === "function" && typeof service?.read === "function") {
       mend(service, structproto);
+      mended = true;
+    }
     return addService.call(this, def, service);
   };
   // Progress lines go to the engine's Log RPC, as from the dynamic-provider host.
   const engine = args.filter((a, i) => !a.startsWith("-") && args[i - 1] !== "--tracing")[0];
-  const sink = engineSink(require.resolve("@pulumi/pulumi/cmd/dynamic-provider"), engine);
+  const sink = engineSink(load, engine);
   if (sink) progress.setSink(sink);
-  return require("@pulumi/pulumi/provider").main(provider, args);
+  return load("@pulumi/pulumi/provider")
+    .main(provider, args)
+    .then(() => {
+      // Another copy of @grpc/grpc-js served: the configuration would be lost.
+      if (!mended)
+        throw new Error("the provider's gRPC service was not registered through @grpc/grpc-js as loaded");
+    });
 }
