@@ -18,6 +18,10 @@ const STAMP = path.join(VENV, "sgattach-installed.json");
 
 function mustRun(cmd, args) {
   const r = spawnSync(cmd, args, { cwd: REPO_ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  if (r.error)
+    throw new Error(
+      `${cmd}: ${r.error.message}. Install Python >= 3.9 (or set SGATTACH_PYTHON to its path).`,
+    );
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${r.status ?? r.signal})`);
 }
 

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, pulumiBinDir, REPO_ROOT, summary, TestStack } from "./harness";
-import { ATTACHMENT, installPlugin, projectFolder, requireLanguageHost } from "./plugin";
+import { ATTACHMENT, installPlugin, projectFolder } from "./plugin";
 import {
   ins,
   OTHER_SG,
@@ -23,6 +23,7 @@ import {
 } from "./world";
 
 const { ensurePythonEnv } = require("../../scripts/python-env.js");
+const { ensureLanguageHosts } = require("../../scripts/pulumi-cli.js");
 
 jest.setTimeout(900_000);
 
@@ -50,7 +51,7 @@ describe("the provider plugin from a Python program (examples/python)", () => {
   };
 
   beforeAll(async () => {
-    requireLanguageHost("python");
+    ensureLanguageHosts(pulumiBinDir()); // built once; npm test's set-up has done it
     const venvBin: string = ensurePythonEnv();
     emulator = await startWorld(seed);
     dir = projectFolder();
