@@ -270,7 +270,7 @@ export function undoFailed(
   );
 }
 
-export const IMPORT_ID_FORMAT =
+const IMPORT_ID_FORMAT =
   "<securityGroupId>@<region>:<instanceId>,<instanceId>... (e.g. sg-web00001@ap-guangzhou:ins-demo0001,ins-demo0002)";
 
 export function badImportId(id: string, problems: readonly string[]): string {

@@ -13,10 +13,10 @@ type Call = { request: any };
 type Callback = (err: unknown, value?: unknown) => void;
 type Handler = (call: Call, callback: Callback) => unknown;
 /** Requires a module as @pulumi/pulumi's own copy (`@grpc/grpc-js`, `@pulumi/pulumi/provider`, ...). */
-export type PulumiRequire = (id: string) => any;
+type PulumiRequire = (id: string) => any;
 
 /** The modules of the installed @pulumi/pulumi, resolved from its folder (its own @grpc/grpc-js). */
-export function besidePulumi(id: string): any {
+function besidePulumi(id: string): any {
   const from = { paths: [path.dirname(require.resolve("@pulumi/pulumi/package.json"))] };
   return require(require.resolve(id, from));
 }

@@ -10,7 +10,7 @@ import { observe, outputsOf, type ReadResult } from "../plan";
 import { checkInputs } from "../validate";
 import { deadlineOf, type OpContext } from "./context";
 
-export interface ImportTarget {
+interface ImportTarget {
   securityGroupId: string;
   region: string;
   instanceIds: string[];
