@@ -2,7 +2,7 @@
 // (scripts/gen-sdk, Pulumi's own generators) reproduces what is committed in
 // sdk/, and the Go program of examples/go, which uses sdk/go, builds and
 // passes `go vet`. Both need Go (so they run with the end-to-end suites).
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -25,6 +25,7 @@ function tree(dir: string): Map<string, string> {
 }
 
 function go(args: string[], cwd: string): string {
+  if (spawnSync("go", ["version"]).error) throw new Error("these checks need Go >= 1.25 on PATH");
   return execFileSync("go", args, {
     cwd,
     encoding: "utf8",
