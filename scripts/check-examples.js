@@ -4,7 +4,8 @@
 // example's `typings/*.d.ts` (stand-ins for SDKs that cannot be installed
 // here) are added to its check only; its own tsconfig.json leaves them out.
 // The README's program must be examples/basic/index.ts verbatim, its first
-// YAML program examples/yaml/Pulumi.yaml.
+// YAML, Python and Go programs examples/yaml/Pulumi.yaml, examples/python/__main__.py
+// and examples/go/main.go.
 // Run by `npm test`; on its own: `node scripts/check-examples.js`.
 "use strict";
 const fs = require("fs");
@@ -94,13 +95,18 @@ function main() {
     process.stderr.write("the first ```ts block of README.md must be examples/basic/index.ts, verbatim\n");
     failed++;
   }
-  // The README's YAML program is examples/yaml/Pulumi.yaml (run by test/e2e/plugin-yaml.test.ts).
-  const yaml = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
-  if (yaml !== fs.readFileSync(path.join(EXAMPLES, "yaml", "Pulumi.yaml"), "utf8")) {
-    process.stderr.write(
-      "the first ```yaml block of README.md must be examples/yaml/Pulumi.yaml, verbatim\n",
-    );
-    failed++;
+  // The README's first program in each other language is that language's
+  // example (run or built by test/e2e/plugin-yaml, plugin-python and sdk tests).
+  for (const [lang, file] of [
+    ["yaml", "yaml/Pulumi.yaml"],
+    ["python", "python/__main__.py"],
+    ["go", "go/main.go"],
+  ]) {
+    const block = new RegExp("```" + lang + "\\n([\\s\\S]*?)```").exec(readme)?.[1];
+    if (block !== fs.readFileSync(path.join(EXAMPLES, file), "utf8")) {
+      process.stderr.write(`the first \`\`\`${lang} block of README.md must be examples/${file}, verbatim\n`);
+      failed++;
+    }
   }
   if (names.length === 0) {
     process.stderr.write("no examples found\n");

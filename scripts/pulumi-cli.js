@@ -98,6 +98,38 @@ function ensurePulumi() {
   return binDir;
 }
 
+const LANGUAGE_HOSTS = ["pulumi-language-yaml", "pulumi-language-python", "pulumi-language-python-exec"];
+
+/**
+ * Makes sure the YAML and Python language hosts sit beside the CLI in
+ * `binDir` (a Pulumi install ships them; a CLI built here does not), building
+ * the missing ones from the Go module proxy once. Returns `binDir`.
+ */
+function ensureLanguageHosts(binDir) {
+  const missing = () => LANGUAGE_HOSTS.filter((h) => !fs.existsSync(path.join(binDir, h)));
+  if (missing().length === 0) return binDir;
+  try {
+    fs.accessSync(binDir, fs.constants.W_OK);
+  } catch {
+    throw new Error(
+      `${binDir} (the Pulumi CLI's folder) lacks ${missing().join(", ")} and is not writable. Install Pulumi ` +
+        `v${CLI_VERSION} or newer from https://www.pulumi.com/docs/install/ (it ships these language hosts), or ` +
+        `set SGATTACH_IGNORE_PATH_PULUMI=true to use a CLI built into ${toolCacheBinDir()}.`,
+    );
+  }
+  log(`building ${missing().join(", ")} into ${binDir} from the Go module proxy.`);
+  const r = spawnSync("bash", [path.join(__dirname, "build-language-hosts.sh"), binDir], {
+    stdio: "inherit",
+  });
+  if (r.status !== 0 || missing().length) {
+    throw new Error(
+      `Could not obtain the language hosts ${missing().join(", ")} (build exit code ${r.status}). Install Go >= 1.25 ` +
+        `with access to a Go module proxy and run: bash scripts/build-language-hosts.sh ${binDir}`,
+    );
+  }
+  return binDir;
+}
+
 /**
  * The environment for every CLI run of this project. `stateDir` is the
  * file:// backend (default .pulumi-local/state); nothing touches ~/.pulumi.
@@ -125,9 +157,20 @@ function pulumiEnv(binDir, { stateDir, home, passphrase, extra } = {}) {
   return env;
 }
 
-module.exports = { CLI_VERSION, REPO_ROOT, LOCAL_DIR, ensurePulumi, pulumiEnv, compareVersions };
+module.exports = {
+  CLI_VERSION,
+  REPO_ROOT,
+  LOCAL_DIR,
+  ensurePulumi,
+  ensureLanguageHosts,
+  pulumiEnv,
+  compareVersions,
+};
 
 if (require.main === module) {
-  // `node scripts/pulumi-cli.js` → make sure the CLI exists and print where.
-  console.log(ensurePulumi());
+  // `node scripts/pulumi-cli.js [--language-hosts]` → make sure the CLI (and
+  // the YAML and Python hosts) exist and print where.
+  const binDir = ensurePulumi();
+  if (process.argv.includes("--language-hosts")) ensureLanguageHosts(binDir);
+  console.log(binDir);
 }

@@ -59,6 +59,14 @@ if (!fast) {
   console.log(`pulumi: ${binDir}`);
 }
 
+// 2b. The YAML and Python language hosts (Go builds, once) and the Python
+// virtualenv: only the end-to-end suites use them.
+if (!fast) {
+  step("language hosts and the Python virtualenv");
+  require("./pulumi-cli").ensureLanguageHosts(binDir);
+  require("./python-env").ensurePythonEnv();
+}
+
 // 3. Static checks.
 step("lint, format and type checks");
 mustRun("npx", ["--no-install", "eslint", "."]);

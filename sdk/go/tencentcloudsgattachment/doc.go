@@ -1,0 +1,2 @@
+// Binds Tencent Cloud CVM instances to a security group and unbinds them safely, with coalesced, rate-limited requests.
+package tencentcloudsgattachment
