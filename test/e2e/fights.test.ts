@@ -87,13 +87,18 @@ describe("fights with another manager of an instance's groups", () => {
     expect(await removedOutside("app")).toEqual({ [ins(1)]: 2 });
   });
 
-  it("`refresh` warns too; an instance never removed is never named", async () => {
-    await replaceGroups([ins(1)]);
+  it("`refresh` warns too, once per removal: a second refresh changes nothing; an instance never removed is never named", async () => {
+    await replaceGroups([ins(1), ins(3)]);
     const refresh = expectOk(await stack.refresh());
-    expect(fought(refresh.all)).toEqual([ins(1)]);
-    expect(diagnosed(refresh.all)).toEqual([ins(1)]);
+    expect(fought(refresh.all)).toEqual([ins(1), ins(3)]);
+    expect(diagnosed(refresh.all)).toEqual([ins(1), ins(3)]);
     expect(refresh.all).toContain("removed 3 times");
     expect(await removedOutside("app")).toEqual({ [ins(1)]: 3 });
+    // solo now holds nothing: it stays in the state, listing none, with its count.
+    const solo = (await stack.resources()).find((r) => r.urn.endsWith("::solo"));
+    expect(solo?.outputs).toMatchObject({ instanceIds: [], removedOutside: { [ins(3)]: 3 } });
+    const again = expectOk(await stack.refresh(["--expect-no-changes"]));
+    expect(fought(again.all)).toEqual([]);
     expectOk(await stack.destroy());
   });
 });
