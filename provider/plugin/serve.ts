@@ -5,7 +5,8 @@
 
 import * as path from "path";
 import { implementation } from "../impl";
-import { engineSink, progress } from "../impl/progress";
+import { engineSink, warnings } from "../impl/engine-log";
+import { progress } from "../impl/progress";
 import { PROVIDER_NAMESPACE, useConfigNamespace } from "../impl/settings";
 import { provider } from "./provider";
 
@@ -62,10 +63,12 @@ export function serve(args: string[], load: PulumiRequire = besidePulumi): Promi
     }
     return addService.call(this, def, service);
   };
-  // Progress lines go to the engine's Log RPC, as from the dynamic-provider host.
+  // Progress lines and warnings go to the engine's Log RPC, as from the dynamic-provider host.
   const engine = args.filter((a, i) => !a.startsWith("-") && args[i - 1] !== "--tracing")[0];
-  const sink = engineSink(load, engine);
-  if (sink) progress.setSink(sink);
+  const info = engineSink(load, engine, "info");
+  if (info) progress.setSink(info);
+  const warning = engineSink(load, engine, "warning");
+  if (warning) warnings.setSink(warning);
   return load("@pulumi/pulumi/provider")
     .main(provider, args)
     .then(() => {
