@@ -32,6 +32,8 @@ type SecurityGroupAttachment struct {
 	Priorities pulumi.IntMapOutput `pulumi:"priorities"`
 	// The region.
 	Region pulumi.StringOutput `pulumi:"region"`
+	// Per instance, how many times a binding this resource made was found removed by someone else (from the second, each one is warned about as a fight with another manager of that instance's groups). Absent when none was.
+	RemovedOutside pulumi.IntMapOutput `pulumi:"removedOutside"`
 	// The security group.
 	SecurityGroupId pulumi.StringOutput `pulumi:"securityGroupId"`
 }
@@ -174,6 +176,11 @@ func (o SecurityGroupAttachmentOutput) Priorities() pulumi.IntMapOutput {
 // The region.
 func (o SecurityGroupAttachmentOutput) Region() pulumi.StringOutput {
 	return o.ApplyT(func(v *SecurityGroupAttachment) pulumi.StringOutput { return v.Region }).(pulumi.StringOutput)
+}
+
+// Per instance, how many times a binding this resource made was found removed by someone else (from the second, each one is warned about as a fight with another manager of that instance's groups). Absent when none was.
+func (o SecurityGroupAttachmentOutput) RemovedOutside() pulumi.IntMapOutput {
+	return o.ApplyT(func(v *SecurityGroupAttachment) pulumi.IntMapOutput { return v.RemovedOutside }).(pulumi.IntMapOutput)
 }
 
 // The security group.

@@ -161,6 +161,7 @@ class SecurityGroupAttachment(pulumi.CustomResource):
             __props__.__dict__["declared_instance_ids"] = None
             __props__.__dict__["owner"] = None
             __props__.__dict__["priorities"] = None
+            __props__.__dict__["removed_outside"] = None
         super(SecurityGroupAttachment, __self__).__init__(
             'tencentcloud-sg-attachment:index:SecurityGroupAttachment',
             resource_name,
@@ -190,6 +191,7 @@ class SecurityGroupAttachment(pulumi.CustomResource):
         __props__.__dict__["owner"] = None
         __props__.__dict__["priorities"] = None
         __props__.__dict__["region"] = None
+        __props__.__dict__["removed_outside"] = None
         __props__.__dict__["security_group_id"] = None
         return SecurityGroupAttachment(resource_name, opts=opts, __props__=__props__)
 
@@ -248,6 +250,14 @@ class SecurityGroupAttachment(pulumi.CustomResource):
         The region.
         """
         return pulumi.get(self, "region")
+
+    @_builtins.property
+    @pulumi.getter(name="removedOutside")
+    def removed_outside(self) -> pulumi.Output[Optional[Mapping[str, _builtins.int]]]:
+        """
+        Per instance, how many times a binding this resource made was found removed by someone else (from the second, each one is warned about as a fight with another manager of that instance's groups). Absent when none was.
+        """
+        return pulumi.get(self, "removed_outside")
 
     @_builtins.property
     @pulumi.getter(name="securityGroupId")
