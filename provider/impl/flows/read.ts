@@ -2,7 +2,6 @@
 // and report what holds the group (readOutcome in ../plan.ts).
 
 import type { AttachmentOutputs } from "../../types";
-import { givenUp } from "../given-away";
 import { observe, readOutcome, readTargets, type ReadResult } from "../plan";
 import { deadlineOf, type OpContext } from "./context";
 
@@ -14,8 +13,5 @@ export async function readFlow(ctx: OpContext, id: string, props: AttachmentOutp
   const views = await ctx.scheduler.lookup(targets, deadlineOf(ctx));
   // The state holds the resource: intents it covers are done with.
   ctx.journal?.settle(props.owner, sg, props.instanceIds);
-  // What it gave up in an update that failed afterwards is not listed, even if bound (by its taker).
-  const given = givenUp(ctx.journal, props.owner, sg, targets, views);
-  const mine = targets.filter((i) => !given.has(i));
-  return readOutcome(id, props, observe(sg, mine, views));
+  return readOutcome(id, props, observe(sg, targets, views));
 }
