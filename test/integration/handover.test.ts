@@ -255,6 +255,25 @@ describe("a releaser whose unbind failed", () => {
   });
 });
 
+describe("a releaser whose unbind got no reply", () => {
+  it("records the instance as given up once a look-up after the failure finds it unbound", async () => {
+    const a = await create(sg(1), [ins(1), ins(2)], { owner: owner("a") });
+    resetForTests();
+    // One attempt per request: the Disassociate applied, its reply lost, is not retried.
+    process.env.SGATTACH_MAX_TRANSIENT_ATTEMPTS = "1";
+    try {
+      await h.emu.control.addFault({ kind: "drop", action: "DisassociateSecurityGroups", afterCommit: true });
+      const [r] = await Promise.allSettled([implementation.update(a.id, a.outs, ownedNews("a", [ins(1)]))]);
+      expect(String((r as PromiseRejectedResult).reason?.message)).toContain(`unbind: ${ins(2)}`);
+      expect(await holdsGroup(ins(2))).toBe(false);
+      expect(recorded(r).instanceIds).toEqual([ins(1)]);
+      expect(recorded(r).declaredInstanceIds).toEqual([ins(1)]);
+    } finally {
+      delete process.env.SGATTACH_MAX_TRANSIENT_ATTEMPTS;
+    }
+  });
+});
+
 // A failed update that gave everything up records no instance; a refresh then
 // drops the resource, and a create of the same owner starts afresh.
 describe("a resource created again after a refresh dropped it", () => {
