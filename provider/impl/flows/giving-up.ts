@@ -25,15 +25,25 @@ export class GivingUp {
   }
 
   /**
-   * Everything given up, once the unsure unbinds are looked up: one that no
-   * longer holds the group is given up; one that does (or whose look-up
-   * fails) stays the resource's own, listed in its state.
+   * Everything given up, once the unsure unbinds have ended (looked up until
+   * the instance is not operating, or the deadline): one that no longer holds
+   * the group is given up; one that does (or is still operating at the
+   * deadline, or whose look-up fails) stays the resource's own, listed in its
+   * state.
    */
   async settle(ctx: OpContext, sg: string): Promise<Set<string>> {
-    if (this.unsure.length === 0) return this.given;
+    const deadline = deadlineOf(ctx);
+    const now = ctx.now ?? Date.now;
+    let pending = this.unsure;
     try {
-      const views = await ctx.scheduler.lookup(this.unsure, deadlineOf(ctx));
-      for (const id of this.unsure) if (!holds(views.get(id), sg)) this.given.add(id);
+      while (pending.length > 0) {
+        const views = await ctx.scheduler.lookup(pending, deadline);
+        const busy = pending.filter((id) => views.get(id)?.latestOperationState === "OPERATING");
+        for (const id of pending) if (!busy.includes(id) && !holds(views.get(id), sg)) this.given.add(id);
+        if (busy.length === 0 || now() >= deadline) break;
+        pending = busy;
+        await new Promise((r) => setTimeout(r, ctx.tuning.pollIntervalMs));
+      }
     } catch {
       /* not known: listed, as the resource's own */
     }
