@@ -84,6 +84,29 @@ export class ProviderError extends Error {
   }
 }
 
+/**
+ * A create or an update that failed after it changed the cloud, with the
+ * outputs the resource really has now (`properties`, under `id`). Pulumi's
+ * provider hosts (the dynamic-provider host and `@pulumi/pulumi/provider`)
+ * send an error with `id`, `properties` and `reasons` as
+ * ErrorResourceInitFailed: the engine keeps the resource in the state with
+ * these outputs, reports the error, and runs an update on the next `pulumi up`.
+ */
+export class PartialStateError extends ProviderError {
+  /** The initialisation errors the state records: the message. */
+  readonly reasons: string[];
+
+  constructor(
+    message: string,
+    readonly id: string,
+    readonly properties: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "PartialStateError";
+    this.reasons = [this.message];
+  }
+}
+
 /** STS failures: what to check depends on the step of the credential chain. */
 const STS_HINTS: Record<string, () => string> = {
   AssumeRole: () =>

@@ -6,7 +6,7 @@
 import type { AttachmentInputs, AttachmentOutputs } from "../types";
 import { getCheckedContext, resetContexts } from "./context";
 import { diffAttachment, DiffResult } from "./diff";
-import { clearRegisteredSecrets, describeError, redact, registerSecret } from "./errors";
+import { clearRegisteredSecrets, describeError, PartialStateError, redact, registerSecret } from "./errors";
 import { defaultJournalDir, openJournal } from "./journal";
 import { resetJournalSweeps } from "./journal-sweep";
 import { announceHandOvers } from "./announce";
@@ -112,7 +112,8 @@ function regionOf(props: AttachmentOutputs): string {
 }
 
 /**
- * Runs one provider method: errors become safe messages, counters count it.
+ * Runs one provider method: errors become safe messages (a partial state
+ * keeps its outputs), counters count it.
  * `operation` (create/read/update/delete: the cloud is called) also counts as
  * engine load for the scheduler and writes a stats line; check and diff are
  * planning only.
@@ -125,11 +126,26 @@ async function guarded<T>(method: string, fn: () => Promise<T>, operation: boole
     ok = true;
     return result;
   } catch (e) {
-    throw new Error(describeError(e));
+    throw e instanceof PartialStateError ? e : new Error(describeError(e));
   } finally {
     if (operation) engineLoad.leave();
     counters.call(method, ok);
     if (operation) writeStatsLine(`${method}.${ok ? "ok" : "error"}`);
+  }
+}
+
+/**
+ * The dynamic-provider host adds the serialized provider (`__provider`, from
+ * the inputs) to the outputs of a create or update that succeeded, not to a
+ * partial state's: without it, every later operation on the resource fails.
+ */
+async function withProviderText<T>(inputs: unknown, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    const text = (inputs as { __provider?: unknown } | undefined)?.__provider;
+    if (e instanceof PartialStateError && typeof text === "string") e.properties.__provider = text;
+    throw e;
   }
 }
 
@@ -184,15 +200,17 @@ export const implementation = {
   },
 
   async create(inputs: AttachmentInputs): Promise<{ id: string; outs: AttachmentOutputs }> {
-    return guarded(
-      "create",
-      async () => {
-        const settings = currentSettings();
-        const n = requireValidInputs(inputs, settings);
-        const { id, outs } = await createFlow(await opContext(settings, n.region), n);
-        return { id, outs };
-      },
-      true,
+    return withProviderText(inputs, () =>
+      guarded(
+        "create",
+        async () => {
+          const settings = currentSettings();
+          const n = requireValidInputs(inputs, settings);
+          const { id, outs } = await createFlow(await opContext(settings, n.region), n);
+          return { id, outs };
+        },
+        true,
+      ),
     );
   },
 
@@ -221,16 +239,18 @@ export const implementation = {
     olds: AttachmentOutputs,
     news: AttachmentInputs,
   ): Promise<{ outs: AttachmentOutputs }> {
-    return guarded(
-      "update",
-      async () => {
-        const settings = currentSettings();
-        const n = requireValidInputs(news, settings);
-        const o = normaliseOutputs(olds, n.region);
-        const { outs } = await updateFlow(await opContext(settings, n.region), o, n, id);
-        return { outs };
-      },
-      true,
+    return withProviderText(news, () =>
+      guarded(
+        "update",
+        async () => {
+          const settings = currentSettings();
+          const n = requireValidInputs(news, settings);
+          const o = normaliseOutputs(olds, n.region);
+          const { outs } = await updateFlow(await opContext(settings, n.region), o, n, id);
+          return { outs };
+        },
+        true,
+      ),
     );
   },
 

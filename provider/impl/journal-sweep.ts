@@ -33,8 +33,9 @@ export function sweepOnce(
 
 /**
  * Removes what no create can use any more: temporary files whose writer (this
- * host) is dead, and entries of the earlier format (no owner: no create would
- * ever match them) whose process is dead or that had returned.
+ * host) is dead, the given-away records of earlier versions, and entries of the
+ * earlier format (no owner: no create would ever match them) whose process is
+ * dead or that had returned.
  */
 export function sweep(dir: string, host: string, alive: (pid: number, started?: string) => boolean): void {
   let names: string[];
@@ -52,6 +53,11 @@ export function sweep(dir: string, host: string, alive: (pid: number, started?: 
     }
     // The earlier format wrote `<entry>.json.tmp`, without a pid: never a live write by now.
     if (name.endsWith(".json.tmp")) {
+      removeQuietly(file);
+      continue;
+    }
+    // What an update gave up, recorded by earlier versions: a failed update's state records it now.
+    if (name.endsWith(".given.json")) {
       removeQuietly(file);
       continue;
     }

@@ -22,18 +22,11 @@
 // not running (the writing process is dead, or it returned); `release` drops
 // what it took back.
 //
-// Beside the entries, one record per owner and group of the instances the
-// owner gave up (unbound, or handed over to another attachment) while its
-// state may still list them: Pulumi keeps a failed update's old outputs, and
-// the owner's next update, delete or refresh must not take back a binding a
-// taker made since (see givenAway in ownership.ts). Written before an unbind
-// is sent, with the request ids under which the binding is still the owner's
-// (the unbind did not happen); emptied of those once the unbind succeeded or
-// at a hand-over; a gift is dropped when the owner takes the instance back
-// (a successful create or update that lists it) or when the stored state no
-// longer lists it. Leftover temporary files of dead writers and entries of
-// the earlier, owner-less format are swept when a journal is opened
-// (journal-sweep.ts).
+// A create or update that fails does not need the journal: it records what
+// it leaves in the stack's state (partial state, see PartialStateError in
+// errors.ts). The entries matter when the process is killed before the state
+// is written. Leftover temporary files of dead writers and records of earlier
+// formats are swept when a journal is opened (journal-sweep.ts).
 //
 // By default in $PULUMI_HOME (or ~/.pulumi)/tencentcloud-sg-attachment/journal,
 // so it does not follow a stack to another machine: see the README, "After a crash".
@@ -61,13 +54,6 @@ export interface JournalEntry {
   completedAt?: string;
 }
 
-/** An instance the owner gave up while its state may still list it. */
-export interface Gift {
-  instanceId: string;
-  /** LatestOperationRequestIds under which the binding is still the owner's (its unbind did not happen). */
-  stillOurs: string[];
-}
-
 export interface Journal {
   /** Records the intent to bind; returns a handle, or undefined when nothing could be written. */
   begin(owner: string, securityGroupId: string, instanceIds: string[]): string | undefined;
@@ -89,16 +75,8 @@ export interface Journal {
   ): { instanceIds: Set<string>; handles: string[] };
   /** The state holds these instances for `owner`: entries not running that name no other are done with. */
   settle(owner: string | undefined, securityGroupId: string, inState: readonly string[]): void;
-  /** The owner's resource was deleted: none of its entries (nor gifts) for this group is needed any more. */
+  /** The owner's resource was deleted: none of its entries for this group is needed any more. */
   forget(owner: string | undefined, securityGroupId: string): void;
-  /** What `owner` gave up of this group (see Gift). */
-  gifts(owner: string | undefined, securityGroupId: string): Gift[];
-  /** Records or replaces gifts; false when nothing could be written. */
-  give(owner: string | undefined, securityGroupId: string, gifts: readonly Gift[]): boolean;
-  /** Drops the gifts of these instances: the owner took them back, or its state no longer lists them. */
-  ungive(owner: string | undefined, securityGroupId: string, instanceIds: readonly string[]): void;
-  /** Why the journal could not be written, if it could not (for a warning). */
-  readonly problem: string | undefined;
 }
 
 export interface JournalOptions {
@@ -130,7 +108,7 @@ export function journalProblem(dir: string): string | undefined {
   } catch (e: any) {
     return (
       `the crash-recovery journal folder ${dir} cannot be written (${e?.code ?? e?.message ?? e}). ` +
-      `Without it, bindings left by an interrupted or failed create are not taken back automatically ` +
+      `Without it, bindings left by an interrupted pulumi up (a killed process) are not taken back automatically ` +
       `(see the README's recovery steps). Set SGATTACH_JOURNAL_DIR or PULUMI_HOME to a writable folder.`
     );
   }
@@ -182,7 +160,6 @@ export function openJournal(
   const alive = opts.alive ?? processAlive;
   const host = opts.host ?? os.hostname();
   const pid = opts.pid ?? process.pid;
-  let problem: string | undefined;
 
   const pidStarted = processStarted(pid);
   const running = (e: JournalEntry) => !e.completedAt && e.host === host && alive(e.pid, e.pidStarted);
@@ -193,9 +170,8 @@ export function openJournal(
       fs.writeFileSync(tmp, JSON.stringify(e));
       fs.renameSync(tmp, file);
       return true;
-    } catch (err: any) {
+    } catch {
       removeQuietly(tmp);
-      problem = `cannot write the journal in ${dir} (${err?.code ?? err?.message ?? err})`;
       return false;
     }
   };
@@ -220,28 +196,6 @@ export function openJournal(
       ({ entry: e }) =>
         e.owner === owner && e.endpoint === endpoint && e.region === region && e.securityGroupId === sg,
     );
-  const giftsFile = (owner: string, sg: string) =>
-    path.join(dir, `${entryPrefix(owner, endpoint, region, sg)}.given.json`);
-  const readGifts = (file: string, owner: string): Gift[] => {
-    try {
-      const r = JSON.parse(fs.readFileSync(file, "utf8"));
-      if (r?.version !== 2 || r.owner !== owner || !Array.isArray(r.gifts)) return [];
-      return r.gifts.filter(
-        (g: any) => typeof g?.instanceId === "string" && Array.isArray(g.stillOurs),
-      ) as Gift[];
-    } catch {
-      return [];
-    }
-  };
-  const writeGifts = (owner: string, sg: string, gifts: Gift[]): boolean => {
-    const file = giftsFile(owner, sg);
-    if (gifts.length === 0) {
-      removeQuietly(file);
-      return true;
-    }
-    const record = { version: 2, owner, endpoint, region, securityGroupId: sg, gifts };
-    return write(file, record);
-  };
   const update = (file: string, change: (e: JournalEntry) => JournalEntry | null) => {
     const e = readEntry(file);
     if (!e) return;
@@ -253,9 +207,6 @@ export function openJournal(
   sweepOnce(dir, host, alive);
 
   return {
-    get problem() {
-      return problem;
-    },
     begin(owner, securityGroupId, instanceIds) {
       if (instanceIds.length === 0 || !owner) return undefined;
       const entry: JournalEntry = {
@@ -312,24 +263,6 @@ export function openJournal(
     forget(owner, securityGroupId) {
       if (!owner) return;
       for (const { file, entry } of ofOwner(owner, securityGroupId)) if (!running(entry)) removeQuietly(file);
-      removeQuietly(giftsFile(owner, securityGroupId));
-    },
-    gifts(owner, securityGroupId) {
-      return owner ? readGifts(giftsFile(owner, securityGroupId), owner) : [];
-    },
-    give(owner, securityGroupId, gifts) {
-      if (!owner || gifts.length === 0) return !!owner;
-      const next = new Map(readGifts(giftsFile(owner, securityGroupId), owner).map((g) => [g.instanceId, g]));
-      for (const g of gifts)
-        next.set(g.instanceId, { instanceId: g.instanceId, stillOurs: [...g.stillOurs] });
-      return writeGifts(owner, securityGroupId, [...next.values()]);
-    },
-    ungive(owner, securityGroupId, instanceIds) {
-      if (!owner) return;
-      const drop = new Set(instanceIds);
-      const all = readGifts(giftsFile(owner, securityGroupId), owner);
-      const rest = all.filter((g) => !drop.has(g.instanceId));
-      if (rest.length !== all.length) writeGifts(owner, securityGroupId, rest);
     },
   };
 }

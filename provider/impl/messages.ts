@@ -162,7 +162,13 @@ export function updateRefused(where: string, problems: string[]): string {
   return `Cannot update the binding of ${where}; nothing was changed:${bullet(problems)}`;
 }
 
-const RUN_AGAIN = "Run pulumi up again once the cause is fixed: completed steps are skipped.";
+/** What the stack's state records for the resource after a failed update, and what finishes it. */
+function keptInState(holds: readonly string[]): string {
+  return (
+    `Kept in the stack's state: this resource holds [${list(holds)}]; ` +
+    `the next pulumi up finishes the update once the cause is fixed (completed steps are skipped).`
+  );
+}
 
 /** Binds or unbinds failed; what was bound has been undone (`undoText`). */
 export function updateFailed(
@@ -172,6 +178,7 @@ export function updateFailed(
   undoText: string,
   doneUnbind: readonly string[],
   doneBind: readonly string[],
+  holds: readonly string[],
 ): string {
   return (
     `The update of ${where} did not complete:` +
@@ -180,20 +187,32 @@ export function updateFailed(
       ...describeFailures("disassociate", unbindFailed).map((l) => `unbind: ${l}`),
     ]) +
     `\nBinds undone: ${undoText} Unbound so far: [${list(doneUnbind)}] (bound before: [${list(doneBind)}]). ` +
-    RUN_AGAIN
+    keptInState(holds)
   );
 }
 
-export function updateLost(where: string, sg: string, lost: readonly string[]): string {
+export function updateLost(
+  where: string,
+  sg: string,
+  lost: readonly string[],
+  holds: readonly string[],
+): string {
   return (
     `The update of ${where} did not complete: after the operations finished, ${list(lost)} did not hold ${sg} ` +
-    `(changed by something else meanwhile?). Run pulumi up again.`
+    `(changed by something else meanwhile?). ${keptInState(holds)}`
   );
 }
 
 /** A hand-over or the releaser's unbind failed; what was bound has been undone. */
-export function updateHandOverFailed(where: string, why: string[], undoText: string): string {
-  return `The update of ${where} did not complete:${bullet(why)}\nBinds undone: ${undoText} ` + RUN_AGAIN;
+export function updateHandOverFailed(
+  where: string,
+  why: string[],
+  undoText: string,
+  holds: readonly string[],
+): string {
+  return (
+    `The update of ${where} did not complete:${bullet(why)}\nBinds undone: ${undoText} ` + keptInState(holds)
+  );
 }
 
 // ---- delete -----------------------------------------------------------------
@@ -231,27 +250,15 @@ export function unboundAgain(ids: string[], sg: string, handedOver: ReadonlySet<
   );
 }
 
-/**
- * What the next `up` does about bindings that stay: it depends on whether the
- * journal holds them (`unjournalled`: why it does not, if it does not).
- */
-function recoveryHint(unjournalled: string | undefined): string {
-  return unjournalled === undefined
-    ? `They belong to this resource: the next pulumi up takes them back (no adoptExisting needed), ` +
-        `or unbind them by hand. A pulumi up on another machine does not know them: see the README's recovery steps.`
-    : `The crash-recovery journal could not record them (${unjournalled}): run pulumi up once with adoptExisting: true ` +
-        `on this resource to take them back, or unbind them by hand.`;
-}
+/** Where bindings a failed operation leaves are recorded, and what finishes them. */
+const KEPT_IN_STATE =
+  "They are this resource's own, kept in the stack's state: the next pulumi up finishes it (from any machine), " +
+  "pulumi destroy unbinds them.";
 
-export function undoImpossible(
-  sg: string,
-  stay: readonly string[],
-  cause: string,
-  unjournalled: string | undefined,
-): string {
+export function undoImpossible(sg: string, stay: readonly string[], cause: string): string {
   return (
     `UNDO IMPOSSIBLE: could not look up ${list(stay)} (${cause}); requests to bind them to ${sg} ` +
-    `were accepted, so they may hold it. ${recoveryHint(unjournalled)}`
+    `were accepted, so they may hold it. ${KEPT_IN_STATE}`
   );
 }
 
@@ -260,13 +267,12 @@ export function undoFailed(
   stay: readonly string[],
   failed: OpResult[],
   unbound: readonly string[],
-  unjournalled: string | undefined,
 ): string {
   return (
     `UNDO FAILED: these bindings stay: ${list(stay)} hold ${sg}:` +
     bullet(describeFailures("disassociate", failed)) +
     (unbound.length > 0 ? `\nUnbound again: ${list(unbound)}.` : "") +
-    `\n${recoveryHint(unjournalled)}`
+    `\n${KEPT_IN_STATE}`
   );
 }
 

@@ -1,12 +1,7 @@
 // The one ownership rule for an instance that already holds the group when a
 // create or an update wants to bind it. A binding belongs to the resource that
 // bound it or adopted it (adoptExisting); nobody else may take it, except by a
-// hand-over from the attachment of this deployment that gives it up. And a
-// binding a resource gave up is no longer its own, even while its state still
-// lists it (a failed update keeps the old outputs).
-
-import type { InstanceView } from "./api";
-import type { Gift } from "./journal";
+// hand-over from the attachment of this deployment that gives it up.
 
 /** How another attachment of this deployment gives the instance up (see claims.ts). */
 export type Offer = "handOver" | "bindAfter";
@@ -57,24 +52,4 @@ export function foreignBindingText(sg: string, ids: readonly string[]): string {
     `To move them here from another attachment of ${sg}, remove them there in the same pulumi up ` +
     `(handed over when neither of the two depends on the other), or in an earlier one.`
   );
-}
-
-/**
- * Of the instances a resource gave up (journal gifts), those that are not its
- * own any more: all, except one that still holds the group under a request
- * id recorded as still ours (its unbind never happened). Pure.
- */
-export function givenAway(
-  sg: string,
-  gifts: readonly Gift[],
-  views: ReadonlyMap<string, InstanceView | null>,
-): Set<string> {
-  const out = new Set<string>();
-  for (const g of gifts) {
-    const v = views.get(g.instanceId);
-    const stillOurs =
-      !!v && v.securityGroupIds.includes(sg) && g.stillOurs.includes(v.latestOperationRequestId);
-    if (!stillOurs) out.add(g.instanceId);
-  }
-  return out;
 }

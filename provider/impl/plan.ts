@@ -146,6 +146,35 @@ export function outputsOf(
   };
 }
 
+/** What a failed create or update changed: given up, and bound (or adopted) and still holding the group. */
+export interface PartialChange {
+  gaveUp: Iterable<string>;
+  kept: Iterable<string>;
+  adopted?: Iterable<string>;
+}
+
+/**
+ * The outputs a create or an update that failed really has (the engine
+ * records them, see PartialStateError): `base` (the old outputs; for a create,
+ * empty ones) without what it gave up, with what it bound and keeps.
+ */
+export function partialOutputs(base: AttachmentOutputs, change: PartialChange): AttachmentOutputs {
+  const gone = new Set(change.gaveUp);
+  const kept = [...change.kept];
+  const ids = (list: readonly string[], more: readonly string[]) =>
+    [...new Set([...list.filter((i) => !gone.has(i)), ...more])].sort();
+  const instanceIds = ids(base.instanceIds, kept);
+  const priorities: Record<string, number> = {};
+  for (const i of instanceIds) if (i in base.priorities) priorities[i] = base.priorities[i];
+  return {
+    ...base,
+    instanceIds,
+    declaredInstanceIds: ids(base.declaredInstanceIds, kept),
+    priorities,
+    adoptedInstanceIds: ids(base.adoptedInstanceIds, [...(change.adopted ?? [])]),
+  };
+}
+
 function stringsOf(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x: unknown): x is string => typeof x === "string") : [];
 }

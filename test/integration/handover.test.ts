@@ -4,7 +4,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { PartialStateError } from "../../provider/impl/errors";
 import { implementation, resetForTests } from "../../provider/impl/index";
+import type { AttachmentOutputs } from "../../provider/types";
 import { bindingCalls, create, errorOf, lastSeq, useHarness } from "./helpers";
 import { ins, REGION, sg } from "./world";
 
@@ -160,30 +162,39 @@ describe("hand-over in one process", () => {
   });
 });
 
+/** The outputs a failed update records (partial state), as the engine keeps them. */
+function recorded(r: PromiseSettledResult<unknown>): AttachmentOutputs {
+  expect(r.status).toBe("rejected");
+  const e = (r as PromiseRejectedResult).reason;
+  expect(e).toBeInstanceOf(PartialStateError);
+  return e.properties;
+}
+
 /**
  * A hands ins-2 over to B and takes ins-4 from C; C's own bind of ins-6
  * fails, so C keeps ins-4 and A's update fails after its hand-over. Returns
- * A as the engine keeps it (its old outputs).
+ * A as the engine records it (partial state).
  */
 async function failedAfterHandOver() {
   const {
     a,
     results: [ra, rb, rc],
   } = await threeWay({ a: [ins(1), ins(4)], b: [ins(2), ins(3)], c: [ins(5), ins(6)] });
-  expect([ra.status, rc.status]).toEqual(["rejected", "rejected"]);
+  expect(rc.status).toBe("rejected");
   expect(rb.status === "fulfilled" && rb.value.outs.instanceIds).toEqual([ins(2), ins(3)]);
   expect(await holdsGroup(ins(2))).toBe(true);
   resetForTests();
-  return { a };
+  return { a: { id: a.id, outs: recorded(ra) } };
 }
 
-// A releaser whose update fails after it handed an instance over: Pulumi keeps
-// its old outputs, which still list the instance; its next update, refresh and
-// delete must leave the taker's binding alone (journal gifts).
+// A releaser whose update fails after it handed an instance over records
+// outputs without it; its next update, refresh and delete leave the taker's
+// binding alone.
 describe("a releaser whose update failed after a hand-over", () => {
   it("its next update leaves the taker's binding and binds what it adds", async () => {
     const { a } = await failedAfterHandOver();
-    expect(a.outs.instanceIds).toEqual([ins(1), ins(2)]);
+    expect(a.outs.instanceIds).toEqual([ins(1)]);
+    expect(a.outs.declaredInstanceIds).toEqual([ins(1)]);
     const next = await implementation.update(a.id, a.outs, ownedNews("a", [ins(1), ins(7)]));
     expect(next.outs.instanceIds).toEqual([ins(1), ins(7)]);
     expect(await holdsGroup(ins(2))).toBe(true);
@@ -222,17 +233,21 @@ describe("a releaser whose unbind failed", () => {
       instanceIds: [ins(2)],
       message: "refused (injected)",
     });
-    const failed = await errorOf(() => implementation.update(a.id, a.outs, ownedNews("a", [ins(1)])));
+    const [r] = await Promise.allSettled([implementation.update(a.id, a.outs, ownedNews("a", [ins(1)]))]);
+    const failed = (r as PromiseRejectedResult).reason.message;
     expect(failed).toContain(
       `unbind: the asynchronous DisassociateSecurityGroups operation FAILED on ${ins(2)}`,
     );
+    // Its state keeps listing it: the binding is still its own.
+    const outs = recorded(r);
+    expect(outs.instanceIds).toEqual([ins(1), ins(2)]);
     await h.emu.control.clearFaults();
     // Another attachment binds another group to the instance: its latest operation changes.
     await create(sg(2), [ins(2)], { owner: owner("other") });
     resetForTests();
-    const read = await implementation.read!(a.id, a.outs);
+    const read = await implementation.read!(a.id, outs);
     expect(read.props?.instanceIds).toEqual([ins(1), ins(2)]);
-    const next = await implementation.update(a.id, a.outs, ownedNews("a", [ins(1)]));
+    const next = await implementation.update(a.id, outs, ownedNews("a", [ins(1)]));
     expect(next.outs.instanceIds).toEqual([ins(1)]);
     // Its state no longer lists ins-2: the binding must not stay.
     expect(await holdsGroup(ins(2))).toBe(false);
@@ -240,8 +255,30 @@ describe("a releaser whose unbind failed", () => {
   });
 });
 
-// What a resource gave up before is its own again once a create of the same
-// owner binds it (after a refresh dropped the resource: nothing of it was bound).
+describe("a releaser whose unbind got no reply", () => {
+  it("records the instance as given up once its unbind has ended and left it unbound", async () => {
+    const a = await create(sg(1), [ins(1), ins(2)], { owner: owner("a") });
+    resetForTests();
+    // One attempt per request: the Disassociate applied, its reply lost, is not
+    // retried; its operation still runs when the update fails.
+    process.env.SGATTACH_MAX_TRANSIENT_ATTEMPTS = "1";
+    await h.emu.control.configure({ operationLatencyMs: 1500 });
+    try {
+      await h.emu.control.addFault({ kind: "drop", action: "DisassociateSecurityGroups", afterCommit: true });
+      const [r] = await Promise.allSettled([implementation.update(a.id, a.outs, ownedNews("a", [ins(1)]))]);
+      expect(String((r as PromiseRejectedResult).reason?.message)).toContain(`unbind: ${ins(2)}`);
+      expect(await holdsGroup(ins(2))).toBe(false);
+      expect(recorded(r).instanceIds).toEqual([ins(1)]);
+      expect(recorded(r).declaredInstanceIds).toEqual([ins(1)]);
+    } finally {
+      delete process.env.SGATTACH_MAX_TRANSIENT_ATTEMPTS;
+      await h.emu.control.configure({ operationLatencyMs: 30 });
+    }
+  });
+});
+
+// A failed update that gave everything up records no instance; a refresh then
+// drops the resource, and a create of the same owner starts afresh.
 describe("a resource created again after a refresh dropped it", () => {
   it("unbinds on delete what it bound, though an earlier update of the owner gave it up", async () => {
     const a = await create(sg(1), [ins(1), ins(2)], { owner: owner("a") });
@@ -252,12 +289,14 @@ describe("a resource created again after a refresh dropped it", () => {
       instanceIds: [ins(3)],
       message: "refused (injected)",
     });
-    await errorOf(() => implementation.update(a.id, a.outs, ownedNews("a", [ins(3)])));
+    const [r] = await Promise.allSettled([implementation.update(a.id, a.outs, ownedNews("a", [ins(3)]))]);
     await h.emu.control.clearFaults();
     expect(await holdsGroup(ins(1))).toBe(false);
     expect(await holdsGroup(ins(2))).toBe(false);
+    const outs = recorded(r);
+    expect(outs.instanceIds).toEqual([]);
     // Nothing of it is bound: the refresh drops it from the state.
-    expect(await implementation.read!(a.id, a.outs)).toEqual({});
+    expect(await implementation.read!(a.id, outs)).toEqual({});
     resetForTests();
     const again = await create(sg(1), [ins(1), ins(2)], { owner: owner("a") });
     await implementation.delete(again.id, again.outs);

@@ -1,9 +1,8 @@
 // A releaser whose update fails after it gave an instance up, through the real
-// CLI against the emulator. Pulumi keeps a failed update's old outputs, which
-// still list the instance; once a taker has bound it, the releaser's next `up`
-// and its `destroy` must leave the taker's binding alone (journal.ts, the
-// given-away record). Each step checks the cloud, `pulumi stack export` and
-// what `destroy` leaves.
+// CLI against the emulator. The failed update records outputs without the
+// instance (partial state); once a taker has bound it, the releaser's next
+// `up` and its `destroy` must leave the taker's binding alone. Each step checks
+// the cloud, `pulumi stack export` and what `destroy` leaves.
 import type { RunningEmulator } from "../../emulator";
 import { expectOk, type TestStack } from "../e2e/harness";
 import { ins, REGION, seedWorld, startWorld } from "../e2e/world";
@@ -76,9 +75,9 @@ it("after a failed update that unbound ins2 and ins6, their new owner keeps them
   expect(why["b"]).toBeUndefined();
   await emu.control.clearFaults();
   expect(await boundInCloud(emu)).toEqual([ins(1), ins(3), ins(7)]);
-  // Pulumi kept the failed updates' old outputs: they still list the instances given up.
+  // The failed updates recorded what they hold: not the instances given up.
   const kept = await stateOf(st);
-  expect(kept.ids).toEqual({ a: [ins(1), ins(2)], c: [ins(6), ins(7)], b: [ins(3)] });
+  expect(kept.ids).toEqual({ a: [ins(1)], c: [ins(7)], b: [ins(3)] });
 
   // The taker b binds them (only b is updated).
   await setSpec(st, [att("a", [1, 4]), att("c", [7, 5]), att("b", [3, 2, 6])]);
@@ -89,7 +88,7 @@ it("after a failed update that unbound ins2 and ins6, their new owner keeps them
   // c's destroy unbinds what it owns (ins7), not b's ins6.
   expectOk(await st.destroy(["--target", kept.urns.c]));
   expect(await boundInCloud(emu)).toEqual([ins(1), ins(2), ins(3), ins(6)]);
-  expect((await stateOf(st)).ids).toEqual({ a: [ins(1), ins(2)], b: [ins(2), ins(3), ins(6)] });
+  expect((await stateOf(st)).ids).toEqual({ a: [ins(1)], b: [ins(2), ins(3), ins(6)] });
 
   // a's next up binds ins4 and leaves b's ins2 bound.
   await setSpec(st, [att("a", [1, 4]), att("b", [3, 2, 6])]);

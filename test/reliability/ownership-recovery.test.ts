@@ -163,7 +163,7 @@ describe("a failed create undoes what the API accepted (failure 4)", () => {
     await destroyAll(s);
   });
 
-  it("where the undo fails too, the error names exactly what stays, and the next up takes it back without adoptExisting", async () => {
+  it("where the undo fails too, the error names exactly what stays, the state records it, and the next up keeps it without adoptExisting", async () => {
     await emulator.control.configure({ operationLatencyMs: 2000 });
     const s = await stackWith(web([ins(5)]));
     const r = expectFailed(
@@ -175,9 +175,9 @@ describe("a failed create undoes what the API accepted (failure 4)", () => {
     const msg = errorOf(r);
     expect(msg).toMatch(/UNDO FAILED: these bindings stay: ins-e2e00005 hold sg-aaaa0001/);
     expect(msg).not.toMatch(/Nothing had been bound/);
-    expect(msg).toMatch(/the next pulumi up takes them back \(no adoptExisting needed\)/);
+    expect(msg).toMatch(/kept in the stack's state: the next pulumi up finishes it/);
     expect(await cloud()).toEqual(pairs([ins(5)]));
-    expect(await statePairs(s)).toEqual([]);
+    expect(await statePairs(s)).toEqual(pairs([ins(5)]));
     // Another stack of this machine still may not take it.
     const other = await stackWith(web([ins(5)]));
     await emulator.control.clearFaults();
@@ -204,7 +204,7 @@ describe("a failed create undoes what the API accepted (failure 4)", () => {
     await destroyAll(s);
   });
 
-  it("a failed update whose undo fails: names what stays; the next up takes it back without adoptExisting", async () => {
+  it("a failed update whose undo fails: names what stays, the state records it; the next up keeps it without adoptExisting", async () => {
     const s = await stackWith(web([ins(5)]));
     expectOk(await s.up());
     await emulator.control.configure({ operationLatencyMs: 2000 });
@@ -217,7 +217,7 @@ describe("a failed create undoes what the API accepted (failure 4)", () => {
     );
     expect(errorOf(r)).toMatch(/UNDO FAILED: these bindings stay: ins-e2e00006 hold sg-aaaa0001/);
     expect(await cloud()).toEqual(pairs([ins(5), ins(6)]));
-    expect(await statePairs(s)).toEqual(pairs([ins(5)]));
+    expect(await statePairs(s)).toEqual(pairs([ins(5), ins(6)]));
     await emulator.control.clearFaults();
     expectOk(await s.up());
     expect(await cloud()).toEqual(pairs([ins(5), ins(6)]));

@@ -1,9 +1,7 @@
 import { ApiError } from "../../provider/impl/errors";
 import { isolationSplit, mayConcernSomeInstances } from "../../provider/impl/isolate";
-import type { InstanceView } from "../../provider/impl/api";
-import { foreignBindingText, givenAway, judgeAlreadyBound, type Offer } from "../../provider/impl/ownership";
+import { foreignBindingText, judgeAlreadyBound, type Offer } from "../../provider/impl/ownership";
 import { planBatchError } from "../../provider/impl/scheduler";
-import { view } from "./instance-view";
 
 const [I1, I2, I3, I4] = ["ins-aaaa0001", "ins-aaaa0002", "ins-aaaa0003", "ins-aaaa0004"];
 
@@ -42,28 +40,6 @@ describe("judgeAlreadyBound: the one rule for instances that already hold the gr
     const t = foreignBindingText("sg-aaaa0001", [I1, I2]);
     expect(t).toContain(`${I1}, ${I2}`);
     expect(t).toContain("adoptExisting: true");
-  });
-});
-
-describe("givenAway: which instances a resource gave up are not its own any more", () => {
-  it("one someone bound since (another request id), or none, is not; one whose unbind never happened still is", () => {
-    const SG = "sg-aaaa0001";
-    const views = new Map<string, InstanceView | null>([
-      [I1, view(I1, [SG], "req-taker")],
-      [I2, view(I2, [SG], "req-ours")],
-      [I3, view(I3, [SG], "req-unbind")],
-      [I4, null],
-    ]);
-    const gifts = [I1, I2, I3, I4].map((instanceId) => ({
-      instanceId,
-      stillOurs: ["req-ours", "req-unbind"],
-    }));
-    // Taken by another request, or gone: given away. Untouched, or its unbind failed: still ours.
-    expect([...givenAway(SG, gifts, views)].sort()).toEqual([I1, I4]);
-    // Unbound (or handed over): nothing is ours, whatever the instance holds now.
-    expect([...givenAway(SG, [{ instanceId: I2, stillOurs: [] }], views)]).toEqual([I2]);
-    // No longer holding the group: nothing left to take back.
-    expect([...givenAway("sg-other", gifts.slice(1, 2), views)]).toEqual([I2]);
   });
 });
 

@@ -5,6 +5,7 @@ import { describeFailures } from "../../provider/impl/messages";
 import {
   normaliseOutputs,
   observe,
+  partialOutputs,
   planCreate,
   planUpdate,
   readOutcome,
@@ -293,5 +294,47 @@ describe("describeFailures", () => {
     expect(lines[3]).toMatch(/deadline/);
     expect(lines[4]).toMatch(/\[UnauthorizedOperation\] no permission/);
     expect(lines[4]).toMatch(/CAM policy/);
+  });
+});
+
+describe("partialOutputs: what a failed create or update records", () => {
+  const olds: AttachmentOutputs = {
+    securityGroupId: SG,
+    instanceIds: ["ins-00000001", "ins-00000002", "ins-00000003"],
+    declaredInstanceIds: ["ins-00000001", "ins-00000002", "ins-00000003", "ins-00000009"],
+    region: "ap-guangzhou",
+    adoptExisting: true,
+    priorities: { "ins-00000001": 0, "ins-00000002": 1, "ins-00000003": 0 },
+    adoptedInstanceIds: ["ins-00000002", "ins-00000003"],
+    owner: "p/s/web",
+  };
+
+  it("drops what was given up (recorded, declared, adopted, priorities) and adds what was bound and stays", () => {
+    const p = partialOutputs(olds, {
+      gaveUp: ["ins-00000002", "ins-00000009"],
+      kept: ["ins-00000005", "ins-00000004"],
+      adopted: ["ins-00000004"],
+    });
+    expect(p).toEqual({
+      ...olds,
+      instanceIds: ["ins-00000001", "ins-00000003", "ins-00000004", "ins-00000005"],
+      declaredInstanceIds: ["ins-00000001", "ins-00000003", "ins-00000004", "ins-00000005"],
+      priorities: { "ins-00000001": 0, "ins-00000003": 0 },
+      adoptedInstanceIds: ["ins-00000003", "ins-00000004"],
+    });
+  });
+
+  it("a create's: only what stays, as its own", () => {
+    const none = {
+      ...olds,
+      instanceIds: [],
+      declaredInstanceIds: [],
+      priorities: {},
+      adoptedInstanceIds: [],
+    };
+    const p = partialOutputs(none, { gaveUp: [], kept: ["ins-00000007"] });
+    expect(p.instanceIds).toEqual(["ins-00000007"]);
+    expect(p.declaredInstanceIds).toEqual(["ins-00000007"]);
+    expect(p.adoptedInstanceIds).toEqual([]);
   });
 });

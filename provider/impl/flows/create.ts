@@ -1,9 +1,11 @@
 // The create flow: refuse what cannot be bound before changing anything, bind,
 // verify, take part in hand-overs, and undo its own binds on any failure.
+// Bindings whose undo failed are recorded as the resource's (partial state,
+// see PartialStateError): the next `pulumi up`, from any machine, finishes it.
 
 import { randomBytes } from "crypto";
 import type { AttachmentOutputs } from "../../types";
-import { ProviderError } from "../errors";
+import { PartialStateError, ProviderError } from "../errors";
 import {
   cannotBind,
   createLost,
@@ -14,7 +16,7 @@ import {
   takenMeanwhileRefusal,
 } from "../messages";
 import { judgeAlreadyBound } from "../ownership";
-import { observe, outputsOf, planCreate, type CreatePlan } from "../plan";
+import { observe, outputsOf, partialOutputs, planCreate, type CreatePlan } from "../plan";
 import type { Normalised } from "../validate";
 import { deadlineOf, verifiedViews, type OpContext } from "./context";
 import { abandonAll, bindLate, claimAll, claimsOf, keysOf, meet, offersFor } from "./handover";
@@ -81,7 +83,12 @@ export async function createFlow(
   const giveUp = async (message: string): Promise<never> => {
     const undone = await undoOwnBinds(ctx, sg, binds, intent);
     forget();
-    throw new ProviderError(`${message}\n${undone.text}`);
+    const text = `${message}\n${undone.text}`;
+    if (undone.ok) throw new ProviderError(text);
+    // The resource exists, holding exactly what stays.
+    claims.claim(keysOf(ctx, sg, undone.stay), id);
+    const none = { ...outputsOf(n, n.owner, {}, []), instanceIds: [], declaredInstanceIds: [] };
+    throw new PartialStateError(text, id, { ...partialOutputs(none, { gaveUp: [], kept: undone.stay }) });
   };
 
   const failed = results.filter((r) => !r.ok);
@@ -115,9 +122,6 @@ export async function createFlow(
   // Kept until a later operation shows the state holds the resource: the CLI
   // may be killed before it writes it (see journal.ts).
   ctx.journal?.complete(intent);
-  // Its outputs list these: its own, whatever an earlier resource of this
-  // owner gave up (one a refresh dropped from the state).
-  ctx.journal?.ungive(n.owner, sg, n.instanceIds);
   // What this create took back now lives in its own entry.
   for (const h of interrupted.handles) ctx.journal?.release(h, n.instanceIds);
   return { id, outs, plan: { ...plan, reclaimed } };

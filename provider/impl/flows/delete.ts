@@ -3,8 +3,7 @@
 import type { AttachmentOutputs } from "../../types";
 import { ProviderError } from "../errors";
 import { stillBound, unbindFailed } from "../messages";
-import { givenUp } from "../given-away";
-import { observe, readTargets } from "../plan";
+import { observe } from "../plan";
 import { deadlineOf, verifiedViews, type OpContext } from "./context";
 import { claimsOf, keyOf, keysOf } from "./handover";
 
@@ -24,12 +23,10 @@ export async function deleteFlow(
   const deadline = deadlineOf(ctx);
   const views = await ctx.scheduler.lookup(targets, deadline);
   // A binding another resource took in this deployment (adopted or handed
-  // over) is that resource's now: it stays. So does one this resource gave
-  // up in an update that failed afterwards (its outputs still list it).
+  // over) is that resource's now: it stays.
   const claims = claimsOf(ctx);
-  const given = givenUp(ctx.journal, props.owner, sg, readTargets(props), views);
   const toUnbind = observe(sg, targets, views).bound.filter(
-    (i) => !claims.claimedByOther(keyOf(ctx, sg, i), id) && !given.has(i),
+    (i) => !claims.claimedByOther(keyOf(ctx, sg, i), id),
   );
   const res = await ctx.scheduler.run("disassociate", sg, toUnbind, deadline);
   const failed = res.filter((r) => !r.ok);

@@ -14,7 +14,7 @@ export interface UndoResult {
   ok: boolean;
   /** Unbound again. */
   undone: string[];
-  /** Bindings of ours that stay (the error names them, the journal keeps them). */
+  /** Bindings of ours that stay (the error names them, the stack's state records them). */
   stay: string[];
   /** A sentence for the error message. */
   text: string;
@@ -60,8 +60,8 @@ export class OwnBinds {
 
 /**
  * Undoes the operation's own binds and records the outcome in the journal:
- * the intent ends, or keeps exactly the bindings that stay (still ours to
- * take back).
+ * the intent ends, or keeps exactly the bindings that stay (should the CLI be
+ * killed before it writes the state that records them).
  */
 export async function undoOwnBinds(
   ctx: OpContext,
@@ -69,16 +69,10 @@ export async function undoOwnBinds(
   binds: OwnBinds,
   intent: string | undefined,
 ): Promise<UndoResult> {
-  const undone = await undo(ctx, sg, binds, unjournalledReason(ctx, intent));
+  const undone = await undo(ctx, sg, binds);
   if (undone.ok) ctx.journal?.end(intent);
   else ctx.journal?.keep(intent, undone.stay);
   return undone;
-}
-
-/** Why an operation's intent is not in the journal; undefined when it is. */
-function unjournalledReason(ctx: OpContext, intent: string | undefined): string | undefined {
-  if (intent !== undefined) return undefined;
-  return ctx.journal?.problem ?? "the resource has no owner or no journal";
 }
 
 /**
@@ -86,12 +80,7 @@ function unjournalledReason(ctx: OpContext, intent: string | undefined): string 
  * operating, by our request: only those are unbound. Where that fails, the
  * result names exactly what stays.
  */
-async function undo(
-  ctx: OpContext,
-  sg: string,
-  binds: OwnBinds,
-  unjournalled: string | undefined,
-): Promise<UndoResult> {
+async function undo(ctx: OpContext, sg: string, binds: OwnBinds): Promise<UndoResult> {
   const candidates = binds.candidates;
   const nothing = { ok: true, undone: [], stay: [], text: NOTHING_BOUND };
   if (candidates.length === 0) return nothing;
@@ -101,7 +90,7 @@ async function undo(
     views = await ctx.scheduler.lookup(candidates, deadline);
   } catch (e) {
     const stay = [...candidates].sort();
-    return { ok: false, undone: [], stay, text: undoImpossible(sg, stay, describeError(e), unjournalled) };
+    return { ok: false, undone: [], stay, text: undoImpossible(sg, stay, describeError(e)) };
   }
   const mine = candidates.filter((id) => binds.ours(id, views.get(id) ?? null)).sort();
   if (mine.length === 0) return nothing;
@@ -129,5 +118,5 @@ async function undo(
   if (stay.length === 0) {
     return { ok: true, undone: unbound, stay, text: unboundAgain(unbound, sg, binds.handedOver) };
   }
-  return { ok: false, undone: unbound, stay, text: undoFailed(sg, stay, bad, unbound, unjournalled) };
+  return { ok: false, undone: unbound, stay, text: undoFailed(sg, stay, bad, unbound) };
 }

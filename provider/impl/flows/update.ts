@@ -1,9 +1,10 @@
 // The update flow: bind what was added, unbind what was removed (or hand it
 // over to the attachment of this deployment that takes it), verify, and undo
-// its own binds on any failure.
+// its own binds on any failure. A failure after the cloud changed records the
+// outputs the resource really has (partial state, see PartialStateError).
 
 import type { AttachmentOutputs } from "../../types";
-import { ProviderError } from "../errors";
+import { PartialStateError, ProviderError } from "../errors";
 import {
   cannotChangeInPlace,
   describeFailures,
@@ -16,12 +17,12 @@ import {
 } from "../messages";
 import { warnings } from "../engine-log";
 import { countRemovals, fightWarnings, removalsOf, removedOutsideField } from "../fights";
-import { givenUp, Giving } from "../given-away";
 import { judgeAlreadyBound } from "../ownership";
-import { observe, outputsOf, planUpdate, readTargets, type UpdatePlan } from "../plan";
+import { observe, outputsOf, partialOutputs, planUpdate, type PartialChange, type UpdatePlan } from "../plan";
 import type { Normalised } from "../validate";
 import { deadlineOf, verifiedViews, type OpContext } from "./context";
 import { abandonAll, bindLate, claimAll, claimsOf, keyOf, keysOf, meet, offersFor } from "./handover";
+import { GivingUp } from "./giving-up";
 import { OwnBinds, undoOwnBinds, type UndoResult } from "./undo";
 
 export async function updateFlow(
@@ -42,17 +43,13 @@ export async function updateFlow(
   const all = [...new Set([...olds.instanceIds, ...n.instanceIds])];
   const views = await ctx.scheduler.lookup(all, deadline);
   const owner = n.owner || olds.owner;
-  // What an earlier update gave up and then failed (Pulumi kept its outputs,
-  // which list it) is not this resource's any more: judged like anyone's.
-  const given = givenUp(ctx.journal, owner, sg, readTargets(olds), views);
-  const mine = olds.instanceIds.filter((i) => !given.has(i));
-  const plan = planUpdate(sg, mine, n.instanceIds, views);
+  const plan = planUpdate(sg, olds.instanceIds, n.instanceIds, views);
   // Its bindings found removed (no refresh ran since): counted, and a fight reported.
   const kept = new Set(n.instanceIds);
   const removed = countRemovals(
     sg,
     removalsOf(olds.removedOutside),
-    mine.filter((i) => kept.has(i)),
+    olds.instanceIds.filter((i) => kept.has(i)),
     n.instanceIds,
     views,
   );
@@ -62,11 +59,11 @@ export async function updateFlow(
   // refresh dropped and that was bound again outside Pulumi (it declared it
   // before; same rule as in readOutcome), and what an interrupted or failed
   // operation of this resource left bound (its journal entries).
-  const ours = new Set(olds.declaredInstanceIds.filter((i) => !given.has(i)));
+  const ours = new Set(olds.declaredInstanceIds);
   if (plan.alreadyBoundAdded.length > 0 && ctx.journal && owner) {
     for (const i of ctx.journal.interrupted(owner, sg).instanceIds) ours.add(i);
   }
-  const oldSet = new Set(mine);
+  const oldSet = new Set(olds.instanceIds);
   const added = n.instanceIds.filter((i) => !oldSet.has(i));
   const contested = claimAll(ctx, sg, added, id);
   // Refused anyway when contested: then it takes part in no hand-over.
@@ -76,14 +73,13 @@ export async function updateFlow(
     offers: contested.length > 0 ? new Map() : offersFor(ctx, sg, offered, id),
     adoptExisting: n.adoptExisting,
   });
-  // Announced at diff time but not taken over here (unbound now, or refused),
-  // or not given up here (given up before): nothing to wait for.
+  // Announced at diff time but not taken over here (unbound now, or refused): nothing to wait for.
   const handingOver = new Set(owned.handOver);
   abandonAll(
     ctx,
     sg,
     id,
-    [...given],
+    [],
     n.instanceIds.filter((i) => !handingOver.has(i)),
   );
   const held: string[] = [];
@@ -117,20 +113,27 @@ export async function updateFlow(
   }
   const toBind = [...plan.toBind, ...owned.bindAfter].sort();
   const intent = owner ? ctx.journal?.begin(owner, sg, [...toBind, ...owned.handOver]) : undefined;
-  const giving = new Giving(ctx.journal, owner, sg, views);
-  giving.unbinding(toUnbind);
+  const giving = new GivingUp();
   const [bound, unbound] = await Promise.all([
     ctx.scheduler.run("associate", sg, toBind, deadline),
     ctx.scheduler.run("disassociate", sg, toUnbind, deadline),
   ]);
   giving.unbound(unbound);
   const binds = new OwnBinds(sg, bound, views);
-  // On failure Pulumi keeps the old outputs: a binding this update added
-  // would be in the cloud but in no state. Undo the binds (the unbinds are
-  // safe: the old outputs still list those instances, so refresh sees them).
+  // On failure the binds are undone; the outputs recorded are the old ones
+  // without what was given up, with what stays of the binds.
   const undoBinds = async (): Promise<UndoResult> => {
     forget();
     return undoOwnBinds(ctx, sg, binds, intent);
+  };
+  const failWith = async (
+    text: (holds: string[]) => string,
+    change: Omit<PartialChange, "gaveUp">,
+  ): Promise<never> => {
+    const gaveUp = await giving.settle(ctx, sg);
+    claims.release(keysOf(ctx, sg, [...gaveUp]), id);
+    const outs = partialOutputs({ ...olds, ...(owner ? { owner } : {}) }, { ...change, gaveUp });
+    throw new PartialStateError(text(outs.instanceIds), id, { ...outs });
   };
   const bindFailed = bound.filter((r) => !r.ok);
   const unbindFailed = unbound.filter((r) => !r.ok);
@@ -138,7 +141,10 @@ export async function updateFlow(
     const doneBind = bound.filter((r) => r.ok).map((r) => r.instanceId);
     const doneUnbind = unbound.filter((r) => r.ok).map((r) => r.instanceId);
     const undone = await undoBinds();
-    throw new ProviderError(updateFailed(where, bindFailed, unbindFailed, undone.text, doneUnbind, doneBind));
+    return failWith(
+      (holds) => updateFailed(where, bindFailed, unbindFailed, undone.text, doneUnbind, doneBind, holds),
+      { kept: undone.stay },
+    );
   }
 
   const final = await verifiedViews(ctx, [...bound, ...unbound], n.instanceIds, deadline, views);
@@ -146,7 +152,13 @@ export async function updateFlow(
   if (obs.bound.length !== n.instanceIds.length) {
     forget();
     ctx.journal?.complete(intent);
-    throw new ProviderError(updateLost(where, sg, [...obs.unbound, ...obs.missing].sort()));
+    // Kept: what it bound, and what was already its own or adopted, that holds the group.
+    const mineNow = new Set([...toBind, ...owned.own, ...owned.adopt]);
+    const lost = [...obs.unbound, ...obs.missing].sort();
+    return failWith((holds) => updateLost(where, sg, lost, holds), {
+      kept: obs.bound.filter((i) => mineNow.has(i)),
+      adopted: owned.adopt.filter((i) => obs.bound.includes(i)),
+    });
   }
 
   // The hand-overs: both sides meet, or each ends safely on its own.
@@ -159,7 +171,6 @@ export async function updateFlow(
   const late = await bindLate(ctx, sg, took.withdrawn, deadline);
   binds.addResults(late.results);
   const releasing = [...gave.withdrawn, ...gave.alone];
-  giving.unbinding(releasing);
   const released = await ctx.scheduler.run("disassociate", sg, releasing, deadline);
   giving.unbound(released);
   const releaseFailed = released.filter((r) => !r.ok);
@@ -170,12 +181,10 @@ export async function updateFlow(
       ...late.problems,
       ...describeFailures("disassociate", releaseFailed).map((l) => `unbind: ${l}`),
     ];
-    throw new ProviderError(updateHandOverFailed(where, why, undone.text));
+    return failWith((holds) => updateHandOverFailed(where, why, undone.text, holds), { kept: undone.stay });
   }
   Object.assign(obs.priorities, late.priorities);
   ctx.journal?.complete(intent);
-  // Its outputs list these: its own again, whatever it gave up before.
-  ctx.journal?.ungive(owner, sg, n.instanceIds);
   const keep = new Set(n.instanceIds);
   claims.release(
     keysOf(
@@ -185,10 +194,7 @@ export async function updateFlow(
     ),
     id,
   );
-  const adopted = new Set([
-    ...olds.adoptedInstanceIds.filter((i) => keep.has(i) && !given.has(i)),
-    ...owned.adopt,
-  ]);
+  const adopted = new Set([...olds.adoptedInstanceIds.filter((i) => keep.has(i)), ...owned.adopt]);
   return {
     outs: { ...outputsOf(n, owner, obs.priorities, adopted), ...removedOutsideField(removed.removedOutside) },
     plan,
