@@ -1,0 +1,53 @@
+// A membership's refresh and destroy.
+//
+// - read: the records (members, own, pre-existing) stay; the holders it did
+//   not make are reported in `foreignInstanceIds` (drift). The next preview
+//   names them in `bindingsToRemove`, and `up` removes them.
+// - delete: unbinds what it bound itself, and every member with
+//   `removeAllOnDestroy`; what held the group before it stays.
+
+import type { MembershipOutputs } from "../../types";
+import { ProviderError } from "../errors";
+import { deadlineOf, verifiedViews } from "../flows/context";
+import { claimsOf, keyOf, keysOf } from "../flows/handover";
+import { stillBound, unbindFailed } from "../messages";
+import type { MembershipContext } from "./check";
+import { destroyTargets, readOutputs } from "./plan";
+
+export async function readMembership(
+  ctx: MembershipContext,
+  id: string,
+  props: MembershipOutputs,
+): Promise<{ id: string; props: MembershipOutputs; inputs: MembershipOutputs }> {
+  const holders = await ctx.holders(props.securityGroupId, deadlineOf(ctx));
+  const outs = readOutputs(props, holders);
+  // Stored inputs carry the records the next check needs (its own bindings).
+  return { id, props: outs, inputs: outs };
+}
+
+export async function deleteMembership(
+  ctx: MembershipContext,
+  id: string,
+  props: MembershipOutputs,
+): Promise<{ unbound: string[] }> {
+  const sg = props.securityGroupId;
+  const where = `${sg} in ${props.region}`;
+  const deadline = deadlineOf(ctx);
+  const holders = await ctx.holders(sg, deadline);
+  const claims = claimsOf(ctx);
+  // A binding another resource of this deployment claimed is that resource's now.
+  const toUnbind = destroyTargets(props, new Set(holders.map((v) => v.instanceId))).filter(
+    (i) => !claims.claimedByOther(keyOf(ctx, sg, i), id),
+  );
+  const res = await ctx.scheduler.run("disassociate", sg, toUnbind, deadline);
+  const failed = res.filter((r) => !r.ok);
+  if (failed.length > 0) {
+    const done = res.filter((r) => r.ok).map((r) => r.instanceId);
+    throw new ProviderError(unbindFailed(where, failed, done));
+  }
+  const final = await verifiedViews(ctx, res, toUnbind, deadline, null);
+  const still = toUnbind.filter((i) => final.get(i)?.securityGroupIds.includes(sg));
+  if (still.length > 0) throw new ProviderError(stillBound(where, sg, still));
+  claims.release(keysOf(ctx, sg, props.instanceIds), id);
+  return { unbound: toUnbind };
+}
