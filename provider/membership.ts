@@ -53,6 +53,8 @@ export class SecurityGroupMembership extends pulumi.dynamic.Resource {
   declare public readonly bindingsToRemove: pulumi.Output<string[]>;
   /** Holders it did not bind, as last seen: a refresh reports them here. */
   declare public readonly foreignInstanceIds: pulumi.Output<string[]>;
+  /** Counts the plans check made and create/update carried out. */
+  declare public readonly revision: pulumi.Output<number>;
   declare public readonly owner: pulumi.Output<string>;
 
   constructor(name: string, args: SecurityGroupMembershipArgs, opts?: pulumi.CustomResourceOptions) {
@@ -71,6 +73,7 @@ export class SecurityGroupMembership extends pulumi.dynamic.Resource {
       bindingsToAdd: undefined,
       bindingsToRemove: undefined,
       foreignInstanceIds: undefined,
+      revision: undefined,
     };
     super(providerStub, name, props, opts, "tencentcloud", "SecurityGroupMembership");
   }

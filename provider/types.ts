@@ -83,4 +83,10 @@ export interface MembershipOutputs {
   bindingsToRemove: string[];
   /** Holders of the group it did not make, as last seen (refresh shows them as drift). */
   foreignInstanceIds: string[];
+  /**
+   * Counts the plans: each check plans revision + 1 of the stored one, and
+   * create/update store the revision they carried out. A plan of the stored
+   * revision is done (a refresh diffs the stored plan against its outputs).
+   */
+  revision: number;
 }

@@ -103,8 +103,9 @@ describe("SecurityGroupMembership with the real pulumi CLI", () => {
     expect(m.outputs.bindingsToRemove).toEqual([]);
   });
 
-  it("previews no change when nothing foreign is bound", async () => {
+  it("previews no change when nothing foreign is bound, and refresh reports none", async () => {
     const before = (await emulator.control.calls()).length;
+    expectOk(await stack.refresh(["--expect-no-changes"]));
     const preview = expectOk(await stack.preview(["--expect-no-changes"]));
     expect(summary(preview.all)).toMatchObject({ unchanged: 2 });
     expect(await mutatingCalls(before)).toHaveLength(0);

@@ -129,7 +129,8 @@ describe("records", () => {
 
 describe("diffMembership", () => {
   const olds = convergedOutputs(base, { own: ["ins-b"], preexisting: ["ins-a"] });
-  const news = (over: Record<string, unknown>) => ({ ...olds, ...over });
+  // A new plan: check plans the revision after the stored one.
+  const news = (over: Record<string, unknown>) => ({ ...olds, revision: olds.revision + 1, ...over });
 
   it("no change when the set is the same and nothing is pending", () => {
     expect(diffMembership(olds, news({ instanceIds: ["ins-b", "ins-a"], maxForeignRemovals: 3 }))).toEqual({
@@ -142,6 +143,11 @@ describe("diffMembership", () => {
     expect(diffMembership(olds, news({ bindingsToRemove: UNKNOWN })).changes).toBe(true);
     expect(diffMembership(olds, news({ instanceIds: ["ins-a"] })).changes).toBe(true);
     expect(diffMembership(olds, news({ removeAllOnDestroy: true })).changes).toBe(true);
+  });
+  it("a refresh: the stored plan (same revision) is done; foreign holders it saw are a change", () => {
+    const stored = { ...olds, bindingsToAdd: ["ins-b"], bindingsToRemove: ["ins-z"] };
+    expect(diffMembership(olds, stored).changes).toBe(false);
+    expect(diffMembership({ ...olds, foreignInstanceIds: ["ins-y"] }, stored).changes).toBe(true);
   });
   it("a replace for another group or region", () => {
     expect(diffMembership(olds, news({ securityGroupId: "sg-bbbb0002" })).replaces).toEqual([

@@ -59,6 +59,8 @@ export async function checkMembership(
   const sg = inputs.securityGroupId;
   const region = inputs.region;
   const ids = inputs.instanceIds;
+  const o = olds && typeof olds === "object" ? olds : {};
+  inputs.revision = (typeof o.revision === "number" ? o.revision : 0) + 1;
   const known =
     typeof sg === "string" &&
     !isUnknown(sg) &&
@@ -81,7 +83,6 @@ export async function checkMembership(
         reason: clashText("SecurityGroupMembership", owner, clash),
       });
   }
-  const o = olds && typeof olds === "object" ? olds : {};
   const sameGroup = o.securityGroupId === sg && o.region === region;
   const ownBefore = new Set<string>(sameGroup && Array.isArray(o.boundInstanceIds) ? o.boundInstanceIds : []);
 

@@ -100,7 +100,13 @@ export function foreignRefusal(
 export function convergedOutputs(
   base: Pick<
     MembershipOutputs,
-    "securityGroupId" | "region" | "instanceIds" | "maxForeignRemovals" | "removeAllOnDestroy" | "owner"
+    | "securityGroupId"
+    | "region"
+    | "instanceIds"
+    | "maxForeignRemovals"
+    | "removeAllOnDestroy"
+    | "owner"
+    | "revision"
   >,
   plan: Pick<MembershipPlan, "own" | "preexisting">,
 ): MembershipOutputs {
@@ -116,6 +122,7 @@ export function convergedOutputs(
     bindingsToAdd: [],
     bindingsToRemove: [],
     foreignInstanceIds: [],
+    revision: base.revision,
   };
 }
 
@@ -157,6 +164,7 @@ export function normaliseMembership(p: any, defaultRegion?: string): MembershipO
     bindingsToAdd: sorted(stringsOf(o.bindingsToAdd)),
     bindingsToRemove: sorted(stringsOf(o.bindingsToRemove)),
     foreignInstanceIds: sorted(stringsOf(o.foreignInstanceIds)),
+    revision: typeof o.revision === "number" ? o.revision : 0,
   };
 }
 
@@ -167,8 +175,10 @@ function pending(v: unknown): boolean {
 /**
  * The diff of old outputs and checked inputs. Group or region changed:
  * replace. Otherwise an update when the member set or `removeAllOnDestroy`
- * changed, or when check planned binds or removals (drift, foreign holders);
- * nothing else is a change (`maxForeignRemovals` alone acts on nothing).
+ * changed, when a new plan (a revision the outputs do not hold) binds or
+ * removes something, or when a refresh saw foreign holders. Nothing else is
+ * a change (`maxForeignRemovals` alone acts on nothing). A refresh diffs its
+ * outputs against the stored inputs, whose plan is the one already done.
  */
 export function diffMembership(
   olds: any,
@@ -191,10 +201,11 @@ export function diffMembership(
   const before = sorted(stringsOf(o.instanceIds));
   const after = sorted(stringsOf(n.instanceIds));
   const sameSet = before.length === after.length && before.every((x, i) => x === after[i]);
+  const newPlan = isUnknown(n.revision) || n.revision !== o.revision;
   const changes =
     !sameSet ||
-    pending(n.bindingsToAdd) ||
-    pending(n.bindingsToRemove) ||
+    (newPlan && (pending(n.bindingsToAdd) || pending(n.bindingsToRemove))) ||
+    stringsOf(o.foreignInstanceIds).length > 0 ||
     (o.removeAllOnDestroy === true) !== (n.removeAllOnDestroy === true);
   return { changes };
 }
