@@ -12,6 +12,7 @@ export function defaultConfig(): RuntimeConfig {
     rateLimits: { ...DEFAULT_RATE_LIMITS },
     associateAlreadyBound: "error",
     disassociateNotBound: "error",
+    disassociateLastGroup: "allow",
     maxSecurityGroupsPerInstance: 5,
     maxInstancesPerSecurityGroup: 2000,
     stsTokenLifetimeSeconds: null,
@@ -70,6 +71,11 @@ export function applyConfigPatch(config: RuntimeConfig, patch: unknown, strict =
       if (p[k] !== "error" && p[k] !== "ignore") fail(`${k} must be "error" or "ignore"`);
       next[k] = p[k] as "error" | "ignore";
     }
+  }
+  if (p.disassociateLastGroup !== undefined) {
+    if (p.disassociateLastGroup !== "allow" && p.disassociateLastGroup !== "error")
+      fail(`disassociateLastGroup must be "allow" or "error"`);
+    next.disassociateLastGroup = p.disassociateLastGroup;
   }
   for (const k of ["maxSecurityGroupsPerInstance", "maxInstancesPerSecurityGroup"] as const) {
     if (p[k] !== undefined) {

@@ -117,6 +117,7 @@ export class EmulatorCore implements CredentialLookup {
     return {
       associateAlreadyBound: this.config.associateAlreadyBound,
       disassociateNotBound: this.config.disassociateNotBound,
+      disassociateLastGroup: this.config.disassociateLastGroup,
       maxSecurityGroupsPerInstance: this.config.maxSecurityGroupsPerInstance,
       maxInstancesPerSecurityGroup: this.config.maxInstancesPerSecurityGroup,
     };

@@ -62,6 +62,14 @@ export const ERROR_CATALOGUE = {
   "UnsupportedOperation.InstanceStatePending":
     "The instance is being created; the operation is not supported.",
   UnsupportedOperation: "Unsupported operation.",
+  // --- CVM ModifyInstancesAttribute (besides the codes above) ---
+  "InvalidInstanceName.TooLong": "The instance name exceeds 60 characters.",
+  "UnsupportedOperation.InstanceStateRebooting": "The instance is rebooting; the operation is not supported.",
+  "UnsupportedOperation.InstanceStateShutdown": "The instance is isolated; the operation is not supported.",
+  "UnsupportedOperation.InstanceStateStarting": "The instance is starting; the operation is not supported.",
+  "UnsupportedOperation.InstanceStateStopping": "The instance is stopping; the operation is not supported.",
+  "UnsupportedOperation.InstanceStateTerminating":
+    "The instance is being terminated; the operation is not supported.",
   // --- STS AssumeRole / GetCallerIdentity ---
   "InvalidParameter.ParamError": "A parameter is invalid.",
   "InvalidParameter.OverTimeError": "DurationSeconds is out of range.",

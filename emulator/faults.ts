@@ -6,8 +6,8 @@
 //   - an error or latency fault with `instanceIds` matches only calls naming at
 //     least one of them (a CAM policy denying some instances, a quota that
 //     only some of them hit); its default message names the first one;
-//   - "operationFailure" faults are consumed when an Associate/Disassociate is
-//     accepted and make the async operation end FAILED.
+//   - "operationFailure" faults are consumed when an Associate/Disassociate
+//     or ModifyInstancesAttribute is accepted and make the async operation end FAILED.
 // A fault without `count` and without `probability` fires on every matching
 // call until removed. With `count`, it fires at most that many times and is
 // then removed. With `probability`, each matching call fires with that chance.
@@ -16,7 +16,7 @@
 
 import { randomInt } from "node:crypto";
 import { ApiFault, defaultMessage, instancesPhrase } from "./errors";
-import { isBindingAction } from "./model/operations";
+import { isAsyncAction } from "./model/operations";
 import type { Fault, FaultInfo } from "./types";
 
 export type FaultOutcome =
@@ -123,8 +123,8 @@ function validateFault(f: unknown): Fault {
       break;
     case "operationFailure":
       check(
-        o.action === undefined || isBindingAction(o.action),
-        "operationFailure applies to Associate/DisassociateSecurityGroups",
+        o.action === undefined || isAsyncAction(o.action),
+        "operationFailure applies to Associate/DisassociateSecurityGroups and ModifyInstancesAttribute",
       );
       break;
   }
@@ -248,8 +248,9 @@ function namesAny(fault: Fault, instanceIds: string[] | undefined): boolean {
 }
 
 function transientOutcome(action: string, instanceIds: string[]): FaultOutcome {
-  const binding = isBindingAction(action);
-  const choices = binding ? ["limit", "busy", "mutex", "5xx", "drop"] : ["limit", "5xx", "drop"];
+  const choices = isAsyncAction(action)
+    ? ["limit", "busy", "mutex", "5xx", "drop"]
+    : ["limit", "5xx", "drop"];
   const pick = choices[randomInt(choices.length)];
   const ids = instancesPhrase(instanceIds);
   switch (pick) {

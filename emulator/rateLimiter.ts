@@ -5,6 +5,7 @@
 export const DEFAULT_RATE_LIMITS: Readonly<Record<string, number>> = {
   AssociateSecurityGroups: 10,
   DisassociateSecurityGroups: 10,
+  ModifyInstancesAttribute: 10,
   DescribeInstances: 40,
   "*": 20,
 };

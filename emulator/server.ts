@@ -153,7 +153,8 @@ export class EmulatorHttpServer {
       traceId && /^[\w.-]{1,128}$/.test(traceId) ? { "X-TC-TraceId": traceId } : {};
 
     const finish = (httpStatus: number, errorCode?: string, errorMessage?: string) => {
-      const securityGroupIds = peekStringArray(params, "SecurityGroupIds");
+      const securityGroupIds =
+        peekStringArray(params, "SecurityGroupIds") ?? peekStringArray(params, "SecurityGroups");
       const instanceIds = peekStringArray(params, "InstanceIds");
       core.calls.record({
         at,

@@ -36,6 +36,12 @@ export interface EmulatorOptions {
   associateAlreadyBound?: "error" | "ignore";
   /** Disassociate of an SG the instance does not hold. Default "error". */
   disassociateNotBound?: "error" | "ignore";
+  /**
+   * Disassociate of an instance's only SG: "allow" (default) leaves it with
+   * none; "error" refuses (FailedOperation.SecurityGroupActionFailed). The real
+   * API's answer is unconfirmed (see README.md).
+   */
+  disassociateLastGroup?: "allow" | "error";
   /** Default 5. */
   maxSecurityGroupsPerInstance?: number;
   /** SG-side quota of bound instances (LimitExceeded.CvmsVifsPerSecGroupLimitExceeded). Default 2000. */
@@ -65,6 +71,7 @@ export interface RuntimeConfig {
   rateLimits: Record<string, number>;
   associateAlreadyBound: "error" | "ignore";
   disassociateNotBound: "error" | "ignore";
+  disassociateLastGroup: "allow" | "error";
   maxSecurityGroupsPerInstance: number;
   maxInstancesPerSecurityGroup: number;
   stsTokenLifetimeSeconds: number | null;
@@ -162,11 +169,17 @@ export type Mutation =
   | { op: "setInstanceState"; region: string; id: string; state: string }
   | { op: "addCredential"; secretId: string; secretKey: string; token?: string; accountId?: string };
 
+/** What one ModifyInstancesAttribute sets on every instance it names. */
+export type InstanceAttribute = { securityGroupIds: string[] } | { instanceName: string };
+
 export interface PendingOperationInfo {
   id: string;
   action: string;
   region: string;
+  /** The group of an Associate/Disassociate; "" for ModifyInstancesAttribute. */
   securityGroupId: string;
+  /** ModifyInstancesAttribute only. */
+  attribute?: InstanceAttribute;
   instanceIds: string[];
   requestId: string;
   startedAt: number;

@@ -50,6 +50,13 @@ export class SecurityGroupAttachment extends pulumi.dynamic.Resource {
   declare public readonly adoptedInstanceIds: pulumi.Output<string[]>;
   /** `<project>/<stack>/<name>`: whose bindings these are (crash recovery takes back only its own). */
   declare public readonly owner: pulumi.Output<string>;
+  /**
+   * Instance id -> how many times a binding this resource made was found
+   * removed outside Pulumi (absent while none was). From the second removal
+   * of one binding on, `refresh` and `up` warn that another manager of the
+   * instance's groups is undoing this resource.
+   */
+  declare public readonly removedOutside: pulumi.Output<Record<string, number> | undefined>;
 
   constructor(name: string, args: SecurityGroupAttachmentArgs, opts?: pulumi.CustomResourceOptions) {
     const region =
@@ -64,6 +71,7 @@ export class SecurityGroupAttachment extends pulumi.dynamic.Resource {
       declaredInstanceIds: undefined,
       priorities: undefined,
       adoptedInstanceIds: undefined,
+      removedOutside: undefined,
     };
     super(providerStub, name, props, opts, "tencentcloud", "SecurityGroupAttachment");
     warnIfJournalUnwritable();

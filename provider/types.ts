@@ -45,6 +45,12 @@ export interface AttachmentOutputs {
   adoptedInstanceIds: string[];
   /** See AttachmentInputs.owner; absent from outputs of older versions (until their next update). */
   owner?: string;
+  /**
+   * Instance id -> how many times a binding this resource made was found
+   * removed outside Pulumi (provider/impl/fights.ts); absent while none was.
+   * From the second removal of one binding on, refresh and up warn of a fight.
+   */
+  removedOutside?: Record<string, number>;
 }
 
 /** A membership's inputs as the program gives them (after Pulumi resolved every `Input<>`). */

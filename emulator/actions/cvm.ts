@@ -1,9 +1,11 @@
-// CVM actions: DescribeInstances, AssociateSecurityGroups, DisassociateSecurityGroups.
+// CVM actions: DescribeInstances, AssociateSecurityGroups, DisassociateSecurityGroups,
+// ModifyInstancesAttribute (InstanceName or SecurityGroups).
 
 import { apiFault, securityGroupsPhrase } from "../errors";
 import { checkBindingRequest, checkInstanceIdShapes } from "../model/bindings";
 import { isSecurityGroupId } from "../model/ids";
-import { BINDING_ACTIONS, type BindingAction } from "../model/operations";
+import { checkModifyRequest } from "../model/modify";
+import { BINDING_ACTIONS, MODIFY_ACTION, type BindingAction } from "../model/operations";
 import {
   diskIdOf,
   INSTANCE_FILTERS,
@@ -16,6 +18,7 @@ import {
 } from "../model/queries";
 import type { InstanceData } from "../model/world";
 import { S } from "../protocol/params";
+import type { InstanceAttribute } from "../types";
 import type { ActionContext, ActionDef } from "./types";
 
 const VERSION = "2017-03-12";
@@ -188,4 +191,60 @@ function bindingAction(name: BindingAction): ActionDef {
   };
 }
 
-export const CVM_ACTIONS: ActionDef[] = [describeInstances, ...BINDING_ACTIONS.map(bindingAction)];
+/**
+ * One attribute per request, for up to 100 instances, asynchronous like the
+ * bindings (LatestOperation = ModifyInstancesAttribute). SecurityGroups
+ * replaces each instance's whole list, in the order given. An empty list is
+ * no attribute at all (the parameter decoder drops empty arrays, as the Go
+ * SDK's omitempty does), so this action never leaves an instance without a
+ * group. The other documented attributes (UserData, CamRoleName, HostName,
+ * DisableApiTermination...) are not emulated: UnknownParameter.
+ */
+const modifyInstancesAttribute: ActionDef = {
+  name: MODIFY_ACTION,
+  service: "cvm",
+  version: VERSION,
+  schema: S.object({
+    InstanceIds: S.req(S.array(S.string())),
+    InstanceName: S.opt(S.string()),
+    SecurityGroups: S.opt(S.array(S.string())),
+  }),
+  handler(params, ctx: ActionContext) {
+    const rawIds = params.InstanceIds as string[];
+    const name = params.InstanceName as string | undefined;
+    const groups = params.SecurityGroups as string[] | undefined;
+    if (rawIds.length > MAX_IDS_PER_CALL) tooMany("InstanceIds", rawIds.length, MAX_IDS_PER_CALL);
+    if (name === undefined && groups === undefined) {
+      throw apiFault(
+        "MissingParameter",
+        "One attribute to modify must be given: `InstanceName` or `SecurityGroups`.",
+      );
+    }
+    if (name !== undefined && groups !== undefined) {
+      throw apiFault(
+        "InvalidParameterCombination",
+        "The parameters `InstanceName` and `SecurityGroups` cannot be specified at the same time.",
+      );
+    }
+    const attribute: InstanceAttribute = groups ? { securityGroupIds: groups } : { instanceName: name! };
+    const instanceIds = [...new Set(rawIds)];
+    checkModifyRequest(ctx.world, ctx.ops, ctx.rules, { region: ctx.region, instanceIds, attribute });
+    const failures = ctx.operationFailures(MODIFY_ACTION, instanceIds);
+    ctx.ops.submit({
+      action: MODIFY_ACTION,
+      region: ctx.region,
+      securityGroupId: "",
+      attribute,
+      instanceIds,
+      requestId: ctx.requestId,
+      failures,
+    });
+    return {};
+  },
+};
+
+export const CVM_ACTIONS: ActionDef[] = [
+  describeInstances,
+  ...BINDING_ACTIONS.map(bindingAction),
+  modifyInstancesAttribute,
+];

@@ -10,6 +10,7 @@ import { ISOLATING_LIKE_STATES, PENDING_LIKE_STATES, type World } from "./world"
 export interface BindingRules {
   associateAlreadyBound: "error" | "ignore";
   disassociateNotBound: "error" | "ignore";
+  disassociateLastGroup: "allow" | "error";
   maxSecurityGroupsPerInstance: number;
   maxInstancesPerSecurityGroup: number;
 }
@@ -33,6 +34,7 @@ export interface BindingRequest {
  *  6. instances busy (OperationDenied.InstanceOperationInProgress)
  *  7. instance states (UnsupportedOperation.InstanceStatePending / .InstanceStateIsolating, or UnsupportedOperation)
  *  8. already bound / not bound, when configured as "error" (FailedOperation.SecurityGroupActionFailed)
+ *     and, for disassociate, an instance's only group when disassociateLastGroup is "error" (same code)
  *  9. per-instance SG limit (LimitExceeded.AssociateUSGLimitExceeded)
  * 10. per-SG instance quota (LimitExceeded.CvmsVifsPerSecGroupLimitExceeded)
  */
@@ -174,6 +176,15 @@ export function checkBindingRequest(
         "FailedOperation.SecurityGroupActionFailed",
         `${securityGroupsPhrase([sg])} not associated with ${instancesPhrase(notBound)}`,
         notBound,
+      );
+    }
+    const last = instances.filter((i) => i.securityGroupIds.length === 1 && i.securityGroupIds[0] === sg);
+    if (last.length && rules.disassociateLastGroup === "error") {
+      const ids = last.map((i) => i.id);
+      throw apiFault(
+        "FailedOperation.SecurityGroupActionFailed",
+        `${instancesPhrase(ids)} would be left with no security group: ${securityGroupsPhrase([sg])} is their only one`,
+        ids,
       );
     }
   }

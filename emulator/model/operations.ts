@@ -1,22 +1,29 @@
-// Asynchronous Associate/Disassociate operations. A submitted operation marks
-// its instances OPERATING at once and applies (or fails) after a latency.
-// Timers are unref'd so they never keep a process alive.
+// Asynchronous operations (Associate/Disassociate, ModifyInstancesAttribute). A
+// submitted operation marks its instances OPERATING at once and applies (or
+// fails) after a latency. Timers are unref'd so they never keep a process alive.
 
-import type { PendingOperationInfo } from "../types";
+import type { InstanceAttribute, PendingOperationInfo } from "../types";
 import type { PersistedOperation, World } from "./world";
 import { securityGroupsPhrase } from "../errors";
 
 export const BINDING_ACTIONS = ["AssociateSecurityGroups", "DisassociateSecurityGroups"] as const;
 export type BindingAction = (typeof BINDING_ACTIONS)[number];
 
-export function isBindingAction(action: unknown): action is BindingAction {
-  return (BINDING_ACTIONS as readonly unknown[]).includes(action);
+export const MODIFY_ACTION = "ModifyInstancesAttribute";
+/** The actions that run as asynchronous operations (LatestOperation*). */
+export type AsyncAction = BindingAction | typeof MODIFY_ACTION;
+
+export function isAsyncAction(action: unknown): action is AsyncAction {
+  return action === MODIFY_ACTION || (BINDING_ACTIONS as readonly unknown[]).includes(action);
 }
 
 export interface OperationRequest {
-  action: BindingAction;
+  action: AsyncAction;
   region: string;
+  /** The group of an Associate/Disassociate; "" for ModifyInstancesAttribute. */
   securityGroupId: string;
+  /** ModifyInstancesAttribute only: what it sets on every instance. */
+  attribute?: InstanceAttribute;
   instanceIds: string[];
   requestId: string;
   /** instanceId -> LatestOperationErrorMsg for the instances that will end FAILED. */
@@ -93,27 +100,39 @@ export class OperationsEngine {
     }
   }
 
-  /** A pending operation with the same action, region, SG and instance set. */
+  /** A pending operation with the same action, region, SG (or attribute) and instance set. */
   findIdentical(
     action: string,
     region: string,
     sgId: string,
     instanceIds: string[],
+    attribute?: InstanceAttribute,
   ): PendingOperationInfo | undefined {
     const wanted = [...new Set(instanceIds)].sort().join(",");
+    const wantedAttribute = JSON.stringify(attribute ?? null);
     for (const op of this.pending.values()) {
       if (op.action !== action || op.region !== region || op.securityGroupId !== sgId) continue;
+      if (JSON.stringify(op.attribute ?? null) !== wantedAttribute) continue;
       if ([...op.instanceIds].sort().join(",") === wanted) return info(op);
     }
     return undefined;
   }
 
-  /** Instances of `region` touched by a pending operation of `sgId` and `action`. */
+  /**
+   * Instances of `region` touched by a pending operation of `sgId` and
+   * `action`; for Associate, also those of a pending ModifyInstancesAttribute
+   * whose list holds `sgId` (the per-SG quota counts them all).
+   */
   pendingCount(region: string, sgId: string, action: BindingAction): number {
     let n = 0;
     for (const op of this.pending.values()) {
-      if (op.region === region && op.securityGroupId === sgId && op.action === action)
-        n += op.instanceIds.length;
+      if (op.region !== region) continue;
+      const adds =
+        action === "AssociateSecurityGroups" &&
+        op.attribute !== undefined &&
+        "securityGroupIds" in op.attribute &&
+        op.attribute.securityGroupIds.includes(sgId);
+      if ((op.securityGroupId === sgId && op.action === action) || adds) n += op.instanceIds.length;
     }
     return n;
   }
@@ -131,6 +150,7 @@ export class OperationsEngine {
       action: op.action,
       region: op.region,
       securityGroupId: op.securityGroupId,
+      ...(op.attribute ? { attribute: op.attribute } : {}),
       instanceIds: [...op.instanceIds],
       requestId: op.requestId,
       failures: Object.fromEntries(op.failures),
@@ -144,6 +164,7 @@ function info(op: PendingOperation): PendingOperationInfo {
     action: op.action,
     region: op.region,
     securityGroupId: op.securityGroupId,
+    ...(op.attribute ? { attribute: op.attribute } : {}),
     instanceIds: [...op.instanceIds],
     requestId: op.requestId,
     startedAt: op.startedAt,
@@ -153,9 +174,11 @@ function info(op: PendingOperation): PendingOperationInfo {
 
 /**
  * Applies an operation to the world: associate appends the SG (lowest
- * priority), disassociate removes it keeping the others' order. Instances
- * that vanished meanwhile are skipped; instances whose latest operation is no
- * longer this one are left alone.
+ * priority), disassociate removes it keeping the others' order,
+ * ModifyInstancesAttribute replaces the whole list (in the order given) or the
+ * name. Instances that vanished meanwhile are skipped; instances whose latest
+ * operation is no longer this one are left alone. A group deleted meanwhile
+ * makes an associate or a list replacement end FAILED.
  */
 export function applyOperation(world: World, op: OperationRequest | PersistedOperation): void {
   const region = world.region(op.region);
@@ -171,13 +194,24 @@ export function applyOperation(world: World, op: OperationRequest | PersistedOpe
       inst.latestOperationErrorMsg = failure;
       continue;
     }
+    const wanted =
+      op.action === "AssociateSecurityGroups"
+        ? [op.securityGroupId]
+        : op.attribute && "securityGroupIds" in op.attribute
+          ? op.attribute.securityGroupIds
+          : [];
+    const gone = wanted.filter((sg) => !region.securityGroups.has(sg));
+    if (gone.length) {
+      inst.latestOperationState = "FAILED";
+      inst.latestOperationErrorMsg = `${securityGroupsPhrase(gone)} no longer exist`;
+      continue;
+    }
     if (op.action === "AssociateSecurityGroups") {
-      if (!region.securityGroups.has(op.securityGroupId)) {
-        inst.latestOperationState = "FAILED";
-        inst.latestOperationErrorMsg = `${securityGroupsPhrase([op.securityGroupId])} no longer exist`;
-        continue;
-      }
       if (!inst.securityGroupIds.includes(op.securityGroupId)) inst.securityGroupIds.push(op.securityGroupId);
+    } else if (op.attribute && "securityGroupIds" in op.attribute) {
+      inst.securityGroupIds = [...op.attribute.securityGroupIds];
+    } else if (op.attribute) {
+      inst.name = op.attribute.instanceName;
     } else {
       inst.securityGroupIds = inst.securityGroupIds.filter((s) => s !== op.securityGroupId);
     }

@@ -3,6 +3,7 @@
 
 import { createHash } from "node:crypto";
 import type {
+  InstanceAttribute,
   InstanceSnapshot,
   OperationState,
   Seed,
@@ -83,6 +84,8 @@ export interface PersistedOperation {
   action: string;
   region: string;
   securityGroupId: string;
+  /** ModifyInstancesAttribute only. */
+  attribute?: InstanceAttribute;
   instanceIds: string[];
   requestId: string;
   /** instanceId -> LatestOperationErrorMsg for the instances that will end FAILED. */

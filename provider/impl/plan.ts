@@ -4,6 +4,7 @@
 
 import type { AttachmentOutputs } from "../types";
 import type { InstanceView } from "./api";
+import { removalsOf, removedOutsideField, type RemovalCount } from "./fights";
 import { MAX_SGS_PER_INSTANCE } from "./limits";
 import type { Normalised } from "./validate";
 
@@ -174,6 +175,7 @@ export function normaliseOutputs(props: any, defaultRegion?: string): Attachment
     adoptedInstanceIds: [...new Set<string>(adopted)].sort(),
     // Outputs written before the owner existed lack it until the next update.
     ...(typeof p.owner === "string" && p.owner ? { owner: p.owner } : {}),
+    ...removedOutsideField(removalsOf(p.removedOutside)),
   };
 }
 
@@ -188,10 +190,21 @@ export interface ReadResult {
   inputs?: Record<string, unknown>;
 }
 
-/** What a refresh reports, given what it observed of `readTargets(props)`; {} when nothing is bound. */
-export function readOutcome(id: string, props: AttachmentOutputs, obs: Observation): ReadResult {
+/**
+ * What a refresh reports, given what it observed of `readTargets(props)` and
+ * the removals it counted (fights.ts); {} (the resource is gone) when nothing
+ * is bound, unless `removed.byOperation`: then someone removed its bindings
+ * and the resource stays, with the count, so that the next removal can be
+ * told from the first.
+ */
+export function readOutcome(
+  id: string,
+  props: AttachmentOutputs,
+  obs: Observation,
+  removed: Pick<RemovalCount, "removedOutside" | "byOperation"> = { removedOutside: {}, byOperation: false },
+): ReadResult {
   const sg = props.securityGroupId;
-  if (!sg || obs.bound.length === 0) return {};
+  if (!sg || (obs.bound.length === 0 && !removed.byOperation)) return {};
   const bound = new Set(obs.bound);
   return {
     id,
@@ -211,6 +224,7 @@ export function readOutcome(id: string, props: AttachmentOutputs, obs: Observati
       // delete like any instance it bound itself, as before the drop.
       adoptedInstanceIds: props.adoptedInstanceIds.filter((x) => bound.has(x)),
       ...(props.owner ? { owner: props.owner } : {}),
+      ...removedOutsideField(removed.removedOutside),
     },
     // The engine diffs a refresh's outputs against the stored inputs: give it
     // inputs that match what was observed, so that a second refresh reports

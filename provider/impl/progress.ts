@@ -2,21 +2,12 @@
 // by `pulumi up`: at most one line per `intervalMs` per (action, group), and
 // none for work that ends sooner.
 //
-// How a line reaches the CLI: the dynamic-provider host
-// (@pulumi/pulumi/cmd/dynamic-provider) gets the engine's address as its
-// first argument but never hands it to @pulumi/pulumi's `log` module (which
-// then falls back to console.log). So the line goes straight to the engine's
-// Log RPC through the host's own copy of @pulumi/pulumi, loaded lazily: the
-// implementation must load without it. The message names no resource (the
-// host does not pass URNs to create/update/delete), so the CLI shows it on
-// the stack's row; it is ephemeral: shown while running, not repeated under
-// "Diagnostics". Should loading fail, the line goes to the host's stderr,
-// which the engine also shows. Outside the host (tests calling the
-// implementation directly) lines go nowhere unless a sink is set.
+// A line reaches the CLI through the engine's Log RPC (engine-log.ts) as an
+// ephemeral info message: shown on the stack's row while running, not
+// repeated under "Diagnostics".
 
-import { createRequire } from "module";
+import { hostSink, type LogSink } from "./engine-log";
 
-export type ProgressSink = (line: string) => void;
 export type ProgressKind = "associate" | "disassociate";
 
 const VERB: Record<ProgressKind, string> = { associate: "bound", disassociate: "unbound" };
@@ -31,10 +22,10 @@ interface Group {
 /** Counts settled operations per (action, group) and reports them on a timer. */
 export class Progress {
   private readonly groups = new Map<string, Group>();
-  constructor(private sink: ProgressSink | null = null) {}
+  constructor(private sink: LogSink | null = null) {}
 
   /** Where lines go (`null`: the default, chosen at the first line). */
-  setSink(sink: ProgressSink | null): void {
+  setSink(sink: LogSink | null): void {
     this.sink = sink;
   }
 
@@ -77,45 +68,9 @@ export class Progress {
     const line = `${sg}: ${g.done}/${g.total} ${VERB[kind]}`;
     if (line === g.shown) return; // nothing new since the last line
     g.shown = line;
-    (this.sink ?? (this.sink = defaultSink()))(line);
+    (this.sink ?? (this.sink = hostSink("info")))(line);
   }
 }
 
 /** The provider process's one progress reporter. */
 export const progress = new Progress();
-
-/** The host's script (argv[1]) when this process is the dynamic-provider host. */
-function hostScript(): string | undefined {
-  const script = process.argv[1] ?? "";
-  return /[\\/]@pulumi[\\/]pulumi[\\/]cmd[\\/]dynamic-provider([\\/]|$)/.test(script) ? script : undefined;
-}
-
-function defaultSink(): ProgressSink {
-  const script = hostScript();
-  if (!script) return () => undefined;
-  return engineSink(script, process.argv[2]) ?? ((line) => void process.stderr.write(`${line}\n`));
-}
-
-/** Info messages through the engine's Log RPC, or undefined when the host's modules cannot be loaded. */
-function engineSink(hostScriptPath: string, engineAddress: string | undefined): ProgressSink | undefined {
-  if (!engineAddress) return undefined;
-  try {
-    const load = createRequire(hostScriptPath);
-    const grpc = load("@grpc/grpc-js");
-    const engineRpc = load("../../proto/engine_grpc_pb");
-    const engineProto = load("../../proto/engine_pb");
-    const client = new engineRpc.EngineClient(engineAddress, grpc.credentials.createInsecure());
-    return (line) => {
-      const req = new engineProto.LogRequest();
-      req.setSeverity(engineProto.LogSeverity.INFO);
-      req.setMessage(line);
-      req.setUrn("");
-      req.setEphemeral(true);
-      client.log(req, (err: unknown) => {
-        if (err) process.stderr.write(`${line}\n`);
-      });
-    };
-  } catch {
-    return undefined;
-  }
-}

@@ -53,7 +53,13 @@ test("parseArgs understands every flag", () => {
     seed: "s.json",
     stateFile: "w.json",
     operationLatencyMs: { min: 10, max: 20 },
-    rateLimits: { AssociateSecurityGroups: 7, DisassociateSecurityGroups: 7, DescribeInstances: 7, "*": 7 },
+    rateLimits: {
+      AssociateSecurityGroups: 7,
+      DisassociateSecurityGroups: 7,
+      ModifyInstancesAttribute: 7,
+      DescribeInstances: 7,
+      "*": 7,
+    },
     quiet: true,
     host: "0.0.0.0",
   });
@@ -86,6 +92,7 @@ test("npm run emulator: prints the URL, serves the SDK, logs calls, stops cleanl
     expect((await control.config()).rateLimits).toEqual({
       AssociateSecurityGroups: 7,
       DisassociateSecurityGroups: 7,
+      ModifyInstancesAttribute: 7,
       DescribeInstances: 7,
       "*": 7,
     });

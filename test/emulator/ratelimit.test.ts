@@ -19,11 +19,12 @@ async function settle(ps: Promise<unknown>[]): Promise<string[]> {
   return rs.map((r) => (r.status === "fulfilled" ? "OK" : ((r.reason as { code?: string }).code ?? "?")));
 }
 
-test("defaults: Associate/Disassociate 10/s, DescribeInstances 40/s, others 20/s", async () => {
+test("defaults: Associate/Disassociate/ModifyInstancesAttribute 10/s, DescribeInstances 40/s, others 20/s", async () => {
   const cfg = await emu.control.config();
   expect(cfg.rateLimits).toEqual({
     AssociateSecurityGroups: 10,
     DisassociateSecurityGroups: 10,
+    ModifyInstancesAttribute: 10,
     DescribeInstances: 40,
     "*": 20,
   });

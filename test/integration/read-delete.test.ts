@@ -47,7 +47,13 @@ describe("read (refresh)", () => {
     await unbindOutside(sg(1), [ins(2)]);
     const read = await implementation.read(r.id, r.outs);
     expect(read.id).toBe(r.id);
-    expect(read.props).toEqual({ ...r.outs, instanceIds: [ins(1)], priorities: { [ins(1)]: 1 } });
+    // The removal is counted (fights.ts); the deleted instance is not a removal.
+    expect(read.props).toEqual({
+      ...r.outs,
+      instanceIds: [ins(1)],
+      priorities: { [ins(1)]: 1 },
+      removedOutside: { [ins(2)]: 1 },
+    });
 
     const news = {
       securityGroupId: sg(1),
@@ -75,9 +81,39 @@ describe("read (refresh)", () => {
     expect(msg).toMatch(/instances not found in ap-guangzhou: ins-00000003. Remove them from instanceIds/);
   });
 
-  it("returns {} (resource gone) when nothing is bound any more", async () => {
+  it("keeps the resource, listing nothing, when operations outside removed all its bindings (the count must survive)", async () => {
     const r = await create(sg(1), [ins(1), ins(2)]);
     await unbindOutside(sg(1), [ins(1), ins(2)]);
+    const read = await implementation.read(r.id, r.outs);
+    expect(read).toMatchObject({
+      id: r.id,
+      props: {
+        instanceIds: [],
+        declaredInstanceIds: [ins(1), ins(2)],
+        removedOutside: { [ins(1)]: 1, [ins(2)]: 1 },
+      },
+      inputs: { instanceIds: [] },
+    });
+    // The next up binds them again (an update, not a create).
+    const news = {
+      securityGroupId: sg(1),
+      instanceIds: [ins(1), ins(2)],
+      region: REGION,
+      adoptExisting: false,
+    };
+    expect(await implementation.diff(r.id, read.props!, news)).toEqual({ changes: true });
+    const upd = await implementation.update(r.id, read.props!, news);
+    expect(upd.outs).toMatchObject({
+      instanceIds: [ins(1), ins(2)],
+      removedOutside: { [ins(1)]: 1, [ins(2)]: 1 },
+    });
+    expect((await h.bindings())[ins(1)]).toEqual([sg(99), sg(1)]);
+  });
+
+  it("returns {} (resource gone) when nothing is bound and no operation removed it (instances deleted)", async () => {
+    const r = await create(sg(1), [ins(1), ins(2)]);
+    for (const id of [ins(1), ins(2)])
+      await h.emu.control.mutate({ op: "deleteInstance", region: REGION, id });
     expect(await implementation.read(r.id, r.outs)).toEqual({});
   });
 
@@ -112,6 +148,7 @@ describe("read (refresh)", () => {
       instanceIds: [ins(1), ins(3)],
       declaredInstanceIds: [ins(1), ins(2), ins(3)],
       priorities: { [ins(1)]: 1, [ins(3)]: 1 },
+      removedOutside: { [ins(2)]: 1 },
     });
     expect(read1.inputs).toMatchObject({ instanceIds: [ins(1), ins(3)] });
 
@@ -123,7 +160,12 @@ describe("read (refresh)", () => {
     expect(await bindingCalls(h.emu, seq)).toEqual([]);
     expect(read2).toEqual({
       id: r.id,
-      props: { ...r.outs, priorities: { [ins(1)]: 1, [ins(2)]: 1, [ins(3)]: 1 } },
+      // The removal stays counted (fights.ts): cumulative, not reset when bound again.
+      props: {
+        ...r.outs,
+        priorities: { [ins(1)]: 1, [ins(2)]: 1, [ins(3)]: 1 },
+        removedOutside: { [ins(2)]: 1 },
+      },
       inputs: {
         securityGroupId: sg(1),
         instanceIds: [ins(1), ins(2), ins(3)],
@@ -172,13 +214,18 @@ describe("read (refresh)", () => {
     expect(upd.outs).toMatchObject({ instanceIds: [ins(1), ins(2)], adoptedInstanceIds: [] });
   });
 
-  it("returns {} when nothing of the declared or recorded instances is bound", async () => {
+  it("counts each removal once: an instance a refresh already dropped is not counted again", async () => {
     const r = await create(sg(1), [ins(1), ins(2)]);
     await unbindOutside(sg(1), [ins(2)]);
     const read1 = await implementation.read(r.id, r.outs);
-    expect(read1.props?.instanceIds).toEqual([ins(1)]);
+    expect(read1.props).toMatchObject({ instanceIds: [ins(1)], removedOutside: { [ins(2)]: 1 } });
     await unbindOutside(sg(1), [ins(1)]);
-    expect(await implementation.read(r.id, read1.props!)).toEqual({});
+    const read2 = await implementation.read(r.id, read1.props!);
+    expect(read2.props).toMatchObject({
+      instanceIds: [],
+      declaredInstanceIds: [ins(1), ins(2)],
+      removedOutside: { [ins(1)]: 1, [ins(2)]: 1 },
+    });
   });
 
   it("outputs of an older version (no declaredInstanceIds) are read as declaring what they record", async () => {

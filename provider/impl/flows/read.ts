@@ -2,6 +2,8 @@
 // and report what holds the group (readOutcome in ../plan.ts).
 
 import type { AttachmentOutputs } from "../../types";
+import { warnings } from "../engine-log";
+import { countRemovals, fightWarnings, removalsOf } from "../fights";
 import { givenUp } from "../given-away";
 import { observe, readOutcome, readTargets, type ReadResult } from "../plan";
 import { deadlineOf, type OpContext } from "./context";
@@ -17,5 +19,14 @@ export async function readFlow(ctx: OpContext, id: string, props: AttachmentOutp
   // What it gave up in an update that failed afterwards is not listed, even if bound (by its taker).
   const given = givenUp(ctx.journal, props.owner, sg, targets, views);
   const mine = targets.filter((i) => !given.has(i));
-  return readOutcome(id, props, observe(sg, mine, views));
+  // Bindings it recorded as bound and finds removed: counted, and a fight reported.
+  const removed = countRemovals(
+    sg,
+    removalsOf(props.removedOutside),
+    props.instanceIds.filter((i) => !given.has(i)),
+    props.declaredInstanceIds,
+    views,
+  );
+  for (const w of fightWarnings(props.owner || "SecurityGroupAttachment", sg, removed.seen)) warnings.emit(w);
+  return readOutcome(id, props, observe(sg, mine, views), removed);
 }

@@ -14,6 +14,8 @@ import {
   updateLost,
   updateRefused,
 } from "../messages";
+import { warnings } from "../engine-log";
+import { countRemovals, fightWarnings, removalsOf, removedOutsideField } from "../fights";
 import { givenUp, Giving } from "../given-away";
 import { judgeAlreadyBound } from "../ownership";
 import { observe, outputsOf, planUpdate, readTargets, type UpdatePlan } from "../plan";
@@ -45,6 +47,16 @@ export async function updateFlow(
   const given = givenUp(ctx.journal, owner, sg, readTargets(olds), views);
   const mine = olds.instanceIds.filter((i) => !given.has(i));
   const plan = planUpdate(sg, mine, n.instanceIds, views);
+  // Its bindings found removed (no refresh ran since): counted, and a fight reported.
+  const kept = new Set(n.instanceIds);
+  const removed = countRemovals(
+    sg,
+    removalsOf(olds.removedOutside),
+    mine.filter((i) => kept.has(i)),
+    n.instanceIds,
+    views,
+  );
+  for (const w of fightWarnings(owner || "SecurityGroupAttachment", sg, removed.seen)) warnings.emit(w);
   const claims = claimsOf(ctx);
   // Already this resource's own: an instance of the old declared set that a
   // refresh dropped and that was bound again outside Pulumi (it declared it
@@ -177,5 +189,8 @@ export async function updateFlow(
     ...olds.adoptedInstanceIds.filter((i) => keep.has(i) && !given.has(i)),
     ...owned.adopt,
   ]);
-  return { outs: outputsOf(n, owner, obs.priorities, adopted), plan };
+  return {
+    outs: { ...outputsOf(n, owner, obs.priorities, adopted), ...removedOutsideField(removed.removedOutside) },
+    plan,
+  };
 }
