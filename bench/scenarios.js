@@ -162,7 +162,7 @@ function specFor(scenario, provider) {
 
 /** "a-200x1" → 200 instances; "c-1000" → 1000. */
 function scenarioSize(name) {
-  const m = /^[a-d]-(\d+)/.exec(name);
+  const m = /^[a-dm]-(\d+)/.exec(name);
   return m ? parseInt(m[1], 10) : NaN;
 }
 

@@ -53,6 +53,8 @@ export class SecurityGroupMembership extends pulumi.dynamic.Resource {
   declare public readonly bindingsToRemove: pulumi.Output<string[]>;
   /** Holders it did not bind, as last seen: a refresh reports them here. */
   declare public readonly foreignInstanceIds: pulumi.Output<string[]>;
+  /** Instance → how many times a binding this resource made was found removed (absent when never). */
+  declare public readonly removedOutside: pulumi.Output<Record<string, number> | undefined>;
   /** Counts the plans check made and create/update carried out. */
   declare public readonly revision: pulumi.Output<number>;
   declare public readonly owner: pulumi.Output<string>;
@@ -74,6 +76,7 @@ export class SecurityGroupMembership extends pulumi.dynamic.Resource {
       bindingsToRemove: undefined,
       foreignInstanceIds: undefined,
       revision: undefined,
+      removedOutside: undefined,
     };
     super(providerStub, name, props, opts, "tencentcloud", "SecurityGroupMembership");
   }

@@ -95,4 +95,6 @@ export interface MembershipOutputs {
    * revision is done (a refresh diffs the stored plan against its outputs).
    */
   revision: number;
+  /** Removals seen of bindings it made (fights.ts); absent when none. */
+  removedOutside?: Record<string, number>;
 }

@@ -111,10 +111,21 @@ describe("records", () => {
 
   it("refresh reports holders it did not make, keeps the records", () => {
     const outs = convergedOutputs(base, { own: ["ins-b"], preexisting: ["ins-a"] });
-    const read = readOutputs(outs, [holder("ins-a"), holder("ins-b"), holder("ins-z")]);
+    const read = readOutputs(outs, [holder("ins-a"), holder("ins-b"), holder("ins-z")], {});
     expect(read.foreignInstanceIds).toEqual(["ins-z"]);
     expect(read.boundInstanceIds).toEqual(["ins-b"]);
+    expect(read.preexistingInstanceIds).toEqual(["ins-a"]);
     expect(read.bindingsToRemove).toEqual([]);
+    expect(read.removedOutside).toBeUndefined();
+  });
+
+  it("refresh drops a binding of its own found removed (counted once) and keeps the count", () => {
+    const outs = convergedOutputs(base, { own: ["ins-b"], preexisting: ["ins-a"] });
+    const read = readOutputs(outs, [holder("ins-a")], { "ins-b": 1 });
+    expect(read.boundInstanceIds).toEqual([]);
+    expect(read.removedOutside).toEqual({ "ins-b": 1 });
+    // The refresh diff (its outputs against the stored plan) shows it.
+    expect(diffMembership(read, outs).changes).toBe(true);
   });
 
   it("destroy unbinds its own, or every member with removeAllOnDestroy, only where held", () => {

@@ -5,7 +5,9 @@
 // removed stay removed: the preview named them and the user allowed it).
 
 import type { MembershipOutputs } from "../../types";
+import { warnings } from "../engine-log";
 import { ProviderError } from "../errors";
+import { countRemovals, fightWarnings, type Removals } from "../fights";
 import { verifiedViews } from "../flows/context";
 import { deadlineOf } from "../flows/context";
 import { claimsOf, keysOf } from "../flows/handover";
@@ -27,11 +29,13 @@ import { convergedOutputs, foreignRefusal, planMembership } from "./plan";
 /**
  * @param n checked inputs (fully known), with the preview's `bindingsToRemove`
  * @param ownBefore what this resource bound before (old outputs' `boundInstanceIds`; none for a create)
+ * @param removedBefore removals of its bindings counted so far (old outputs' `removedOutside`)
  */
 export async function convergeFlow(
   ctx: MembershipContext,
   n: MembershipOutputs,
   ownBefore: ReadonlySet<string>,
+  removedBefore: Removals,
   id: string,
 ): Promise<MembershipOutputs> {
   const sg = n.securityGroupId;
@@ -44,6 +48,9 @@ export async function convergeFlow(
     deadline,
   );
   const plan = planMembership(sg, n.instanceIds, ownBefore, holders, views);
+  // Its bindings found removed (no refresh ran since): counted, and a fight reported.
+  const removed = countRemovals(sg, removedBefore, [...ownBefore], n.instanceIds, views);
+  for (const w of fightWarnings(n.owner || "SecurityGroupMembership", sg, removed.seen)) warnings.emit(w);
   const guard = foreignRefusal(plan.foreign, n.bindingsToRemove, n.maxForeignRemovals);
   const problems: string[] = [];
   if (plan.missing.length > 0) problems.push(missingText(where, plan.missing));
@@ -87,7 +94,7 @@ export async function convergeFlow(
     .map(([i]) => i)
     .sort();
   if (wrong.length > 0) throw new ProviderError(notConverged(where, wrong));
-  return convergedOutputs(n, plan);
+  return convergedOutputs(n, plan, removed.removedOutside);
 }
 
 /** Unbinds what this call bound; says what stays. */

@@ -60,7 +60,7 @@ export const membership = {
       async () => {
         const n = known(inputs);
         const id = newResourceId(n.securityGroupId, n.region);
-        const outs = await convergeFlow(await opContext(currentSettings(), n.region), n, new Set(), id);
+        const outs = await convergeFlow(await opContext(currentSettings(), n.region), n, new Set(), {}, id);
         return { id, outs };
       },
       true,
@@ -93,6 +93,7 @@ export const membership = {
           await opContext(currentSettings(), n.region),
           n,
           new Set(o.boundInstanceIds),
+          o.removedOutside ?? {},
           id,
         );
         return { outs };

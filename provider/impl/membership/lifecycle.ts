@@ -1,13 +1,16 @@
 // A membership's refresh and destroy.
 //
-// - read: the records (members, own, pre-existing) stay; the holders it did
-//   not make are reported in `foreignInstanceIds` (drift). The next preview
-//   names them in `bindingsToRemove`, and `up` removes them.
+// - read: the holders it did not make are reported in `foreignInstanceIds`
+//   (drift); the next preview names them in `bindingsToRemove`, and `up`
+//   removes them. Its own bindings found removed are counted (fights.ts),
+//   with a warning from the second removal on.
 // - delete: unbinds what it bound itself, and every member with
 //   `removeAllOnDestroy`; what held the group before it stays.
 
 import type { MembershipOutputs } from "../../types";
+import { warnings } from "../engine-log";
 import { ProviderError } from "../errors";
+import { countRemovals, fightWarnings, removalsOf } from "../fights";
 import { deadlineOf, verifiedViews } from "../flows/context";
 import { claimsOf, keyOf, keysOf } from "../flows/handover";
 import { stillBound, unbindFailed } from "../messages";
@@ -19,8 +22,24 @@ export async function readMembership(
   id: string,
   props: MembershipOutputs,
 ): Promise<{ id: string; props: MembershipOutputs; inputs: MembershipOutputs }> {
-  const holders = await ctx.holders(props.securityGroupId, deadlineOf(ctx));
-  const outs = readOutputs(props, holders);
+  const sg = props.securityGroupId;
+  const deadline = deadlineOf(ctx);
+  const holders = await ctx.holders(sg, deadline);
+  const holding = new Set(holders.map((v) => v.instanceId));
+  // Bindings it made, found removed: counted, and a fight reported.
+  const views = await ctx.scheduler.lookup(
+    props.boundInstanceIds.filter((i) => !holding.has(i)),
+    deadline,
+  );
+  const removed = countRemovals(
+    sg,
+    removalsOf(props.removedOutside),
+    props.boundInstanceIds,
+    props.instanceIds,
+    views,
+  );
+  for (const w of fightWarnings(props.owner || "SecurityGroupMembership", sg, removed.seen)) warnings.emit(w);
+  const outs = readOutputs(props, holders, removed.removedOutside);
   // Stored inputs carry the records the next check needs (its own bindings).
   return { id, props: outs, inputs: outs };
 }

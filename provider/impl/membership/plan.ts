@@ -12,6 +12,7 @@ import type { MembershipOutputs } from "../../types";
 import type { InstanceView } from "../api";
 import { MAX_SGS_PER_INSTANCE } from "../limits";
 import type { OverLimit } from "../plan";
+import { removalsOf, removedOutsideField } from "../fights";
 import { isUnknown } from "../validate";
 
 export interface MembershipPlan {
@@ -109,6 +110,7 @@ export function convergedOutputs(
     | "revision"
   >,
   plan: Pick<MembershipPlan, "own" | "preexisting">,
+  removedOutside: Record<string, number> = {},
 ): MembershipOutputs {
   return {
     securityGroupId: base.securityGroupId,
@@ -123,17 +125,31 @@ export function convergedOutputs(
     bindingsToRemove: [],
     foreignInstanceIds: [],
     revision: base.revision,
+    ...removedOutsideField(removedOutside),
   };
 }
 
-/** What a refresh reports: the records kept, the foreign holders seen now. */
-export function readOutputs(props: MembershipOutputs, holders: readonly InstanceView[]): MembershipOutputs {
+/**
+ * What a refresh reports: the foreign holders seen now; of what it bound,
+ * only what still holds the group (a removal is counted once, here or by
+ * the next update); the removal counts (fights.ts).
+ */
+export function readOutputs(
+  props: MembershipOutputs,
+  holders: readonly InstanceView[],
+  removedOutside: Record<string, number>,
+): MembershipOutputs {
+  const holding = new Set(holders.map((v) => v.instanceId));
   const mine = new Set([...props.instanceIds, ...props.boundInstanceIds]);
+  const rest: MembershipOutputs = { ...props };
+  delete rest.removedOutside;
   return {
-    ...props,
+    ...rest,
+    boundInstanceIds: props.boundInstanceIds.filter((id) => holding.has(id)),
     bindingsToAdd: [],
     bindingsToRemove: [],
-    foreignInstanceIds: sorted(holders.map((v) => v.instanceId).filter((id) => !mine.has(id))),
+    foreignInstanceIds: sorted([...holding].filter((id) => !mine.has(id))),
+    ...removedOutsideField(removedOutside),
   };
 }
 
@@ -165,6 +181,7 @@ export function normaliseMembership(p: any, defaultRegion?: string): MembershipO
     bindingsToRemove: sorted(stringsOf(o.bindingsToRemove)),
     foreignInstanceIds: sorted(stringsOf(o.foreignInstanceIds)),
     revision: typeof o.revision === "number" ? o.revision : 0,
+    ...removedOutsideField(removalsOf(o.removedOutside)),
   };
 }
 
@@ -176,7 +193,8 @@ function pending(v: unknown): boolean {
  * The diff of old outputs and checked inputs. Group or region changed:
  * replace. Otherwise an update when the member set or `removeAllOnDestroy`
  * changed, when a new plan (a revision the outputs do not hold) binds or
- * removes something, or when a refresh saw foreign holders. Nothing else is
+ * removes something, or when a refresh saw foreign holders or a binding of
+ * its own removed. Nothing else is
  * a change (`maxForeignRemovals` alone acts on nothing). A refresh diffs its
  * outputs against the stored inputs, whose plan is the one already done.
  */
@@ -202,8 +220,13 @@ export function diffMembership(
   const after = sorted(stringsOf(n.instanceIds));
   const sameSet = before.length === after.length && before.every((x, i) => x === after[i]);
   const newPlan = isUnknown(n.revision) || n.revision !== o.revision;
+  const ownBefore = sorted(stringsOf(o.boundInstanceIds));
+  const ownAfter = sorted(stringsOf(n.boundInstanceIds));
+  // A refresh that found a binding of its own removed.
+  const lostOwn = !isUnknown(n.boundInstanceIds) && ownAfter.some((id) => !ownBefore.includes(id));
   const changes =
     !sameSet ||
+    lostOwn ||
     (newPlan && (pending(n.bindingsToAdd) || pending(n.bindingsToRemove))) ||
     stringsOf(o.foreignInstanceIds).length > 0 ||
     (o.removeAllOnDestroy === true) !== (n.removeAllOnDestroy === true);
