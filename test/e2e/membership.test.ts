@@ -101,6 +101,8 @@ describe("SecurityGroupMembership with the real pulumi CLI", () => {
     expect(m.outputs.boundInstanceIds).toEqual([ins(2), ins(3)]);
     expect(m.outputs.preexistingInstanceIds).toEqual([ins(1)]);
     expect(m.outputs.bindingsToRemove).toEqual([]);
+    // The state stores a require of the installed package, not code.
+    expect(m.inputs.__provider).toContain('require("pulumi-tencentcloud-sg-attachment/membership-provider")');
   });
 
   it("previews no change when nothing foreign is bound, and refresh reports none", async () => {
@@ -171,5 +173,72 @@ describe("SecurityGroupMembership beside another manager of its group", () => {
     expect(preview.code).not.toBe(0);
     expect(preview.all).toContain("/admins");
     expect(preview.all).toContain("/ops");
+  });
+});
+
+describe("SecurityGroupMembership and another manager of its instances' groups", () => {
+  let emulator: RunningEmulator;
+  let stack: TestStack;
+  const FIGHT = /another manager of (ins-e2e\d{5})'s security groups is undoing this resource/g;
+  // The CLI may repeat a warning (on the row and under Diagnostics): the instances named, once each.
+  const fought = (output: string) => [...new Set([...output.matchAll(FIGHT)].map((m) => m[1]))].sort();
+  /** What a tencentcloud_instance with orderly_security_groups does: the whole list replaced. */
+  const replaceGroups = async (ids: string[], groups: string[]) => {
+    await outsideClient(emulator).ModifyInstancesAttribute({ InstanceIds: ids, SecurityGroups: groups });
+    await emulator.control.waitIdle();
+  };
+  const membership = async () => (await stack.resources("SecurityGroupMembership"))[0];
+
+  beforeAll(async () => {
+    emulator = await startWorld(seedWorld(3), 50);
+    stack = new TestStack({ projectDir: userProject(), env: providerEnv(emulator) });
+    await stack.init(stackConfig, stackSecrets);
+    await stack.setSpec({
+      memberships: [
+        { name: "admins", securityGroupId: SG, instanceIds: [ins(1), ins(2)], maxForeignRemovals: 5 },
+      ],
+    });
+    expectOk(await stack.up());
+  });
+  afterAll(async () => {
+    require("fs").writeFileSync("/tmp/memb-fights-transcript.txt", stack.transcript.join("\n"));
+    await stack?.destroy();
+    await stack?.cleanup();
+    await emulator?.stop();
+  });
+
+  it("a single outside removal is bound again without a warning; the second one warns, naming the operation", async () => {
+    await replaceGroups([ins(1)], [OTHER_SG]);
+    const first = expectOk(await stack.up(["--refresh"]));
+    expect(fought(first.all)).toEqual([]);
+    expect((await emulator.control.bindings(REGION))[ins(1)]).toEqual([OTHER_SG, SG]);
+    expect((await membership()).outputs.removedOutside).toEqual({ [ins(1)]: 1 });
+
+    await replaceGroups([ins(1)], [OTHER_SG]);
+    const second = expectOk(await stack.up(["--refresh"]));
+    expect(fought(second.all)).toEqual([ins(1)]);
+    expect(second.all).toMatch(/removed 2 times \(its latest operation is ModifyInstancesAttribute/);
+    expect((await emulator.control.bindings(REGION))[ins(1)]).toEqual([OTHER_SG, SG]);
+    expect((await membership()).outputs.removedOutside).toEqual({ [ins(1)]: 2 });
+    expect((await membership()).outputs.boundInstanceIds).toEqual([ins(1), ins(2)]);
+  });
+
+  it("refuses, before any change, to leave an instance with no security group at all", async () => {
+    await replaceGroups([ins(3)], [SG]);
+    const before = (await emulator.control.calls()).length;
+    const preview = await stack.preview();
+    expect(preview.code).not.toBe(0);
+    expect(preview.all).toContain(`would leave ${ins(3)} with no security group at all`);
+    const up = await stack.up();
+    expect(up.code).not.toBe(0);
+    const mutating = (await emulator.control.calls())
+      .slice(before)
+      .filter((c) => c.action !== "DescribeInstances");
+    expect(mutating).toHaveLength(0);
+    expect((await emulator.control.bindings(REGION))[ins(3)]).toEqual([SG]);
+    // Once it holds another group, the removal goes ahead.
+    await replaceGroups([ins(3)], [OTHER_SG, SG]);
+    expectOk(await stack.up());
+    expect((await emulator.control.bindings(REGION))[ins(3)]).toEqual([OTHER_SG]);
   });
 });
