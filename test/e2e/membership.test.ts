@@ -201,7 +201,6 @@ describe("SecurityGroupMembership and another manager of its instances' groups",
     expectOk(await stack.up());
   });
   afterAll(async () => {
-    require("fs").writeFileSync("/tmp/memb-fights-transcript.txt", stack.transcript.join("\n"));
     await stack?.destroy();
     await stack?.cleanup();
     await emulator?.stop();
