@@ -2,6 +2,7 @@
 // emulator over HTTP, one process: each ownership path asserts the cloud,
 // the state the provider returns, and what delete leaves.
 import { membership } from "../../provider/impl/index";
+import { defaultJournalDir, openJournal } from "../../provider/impl/journal";
 import type { MembershipOutputs } from "../../provider/types";
 import { bindingCalls, errorOf, lastSeq, useHarness } from "./helpers";
 import { ins, makeSeed, REGION, SECRET_ID, SECRET_KEY, sg, TOKEN } from "./world";
@@ -124,5 +125,19 @@ describe("SecurityGroupMembership entry points", () => {
     const next = await membership.check(read.inputs, props([ins(1)], { maxForeignRemovals: 2 }) as any);
     expect(next.inputs.bindingsToRemove).toEqual([ins(8)]);
     await expect(membership.diff(s.id, read.props, next.inputs)).resolves.toMatchObject({ changes: true });
+  });
+
+  it("binds a killed run of its own left (journal) are its own: recorded as bound, unbound by destroy", async () => {
+    // A run of this owner bound ins-3, returned, and the CLI was killed before it wrote the state.
+    const journal = openJournal(defaultJournalDir(), h.emu.url, REGION);
+    journal.complete(journal.begin(OWNER, G, [ins(3)]));
+    await outsideClient().AssociateSecurityGroups({ SecurityGroupIds: [G], InstanceIds: [ins(3)] });
+    await h.emu.control.waitIdle();
+
+    const s = await up(null, props([ins(1), ins(3)], { maxForeignRemovals: 2 }));
+    expect(s.inputs.boundInstanceIds).toEqual([ins(3)]);
+    expect(s.outs).toMatchObject({ boundInstanceIds: [ins(3)], preexistingInstanceIds: [ins(1)] });
+    await membership.delete(s.id, s.outs);
+    expect(await holders()).toEqual([ins(1)]);
   });
 });

@@ -87,6 +87,8 @@ export async function checkMembership(
   const ownBefore = new Set<string>(sameGroup && Array.isArray(o.boundInstanceIds) ? o.boundInstanceIds : []);
 
   const ctx = await context(region);
+  // What its own killed or failed operations bound (journal) is its own too.
+  if (owner) for (const i of ctx.journal?.interrupted(owner, sg).instanceIds ?? []) ownBefore.add(i);
   const deadline = deadlineOf(ctx);
   const holders = await ctx.holders(sg, deadline);
   const holding = new Set(holders.map((v) => v.instanceId));

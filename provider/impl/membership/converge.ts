@@ -47,7 +47,10 @@ export async function convergeFlow(
     n.instanceIds.filter((i) => !holding.has(i)),
     deadline,
   );
-  const plan = planMembership(sg, n.instanceIds, ownBefore, holders, views);
+  // Bindings its own killed or failed operations left (journal) are its own too.
+  const interrupted = n.owner ? ctx.journal?.interrupted(n.owner, sg) : undefined;
+  const own = new Set([...ownBefore, ...(interrupted?.instanceIds ?? [])]);
+  const plan = planMembership(sg, n.instanceIds, own, holders, views);
   // Its bindings found removed (no refresh ran since): counted, and a fight reported.
   const removed = countRemovals(sg, removedBefore, [...ownBefore], n.instanceIds, views);
   for (const w of fightWarnings(n.owner || "SecurityGroupMembership", sg, removed.seen)) warnings.emit(w);
@@ -63,6 +66,8 @@ export async function convergeFlow(
   // An attachment of this deployment being deleted leaves the members' bindings alone.
   claimsOf(ctx).claim(keysOf(ctx, sg, n.instanceIds), id);
   const toUnbind = [...plan.unbindOwn, ...plan.foreign];
+  // Written before the binds: a kill before the state write must not leave them in no state.
+  const intent = n.owner && plan.toBind.length > 0 ? ctx.journal?.begin(n.owner, sg, plan.toBind) : undefined;
   const [bound, unbound] = await Promise.all([
     ctx.scheduler.run("associate", sg, plan.toBind, deadline),
     ctx.scheduler.run("disassociate", sg, toUnbind, deadline),
@@ -79,7 +84,7 @@ export async function convergeFlow(
         unbound.filter((r) => !r.ok),
       ),
     ];
-    throw new ProviderError(convergeFailed(where, lines, await undoBinds(ctx, sg, bound, deadline)));
+    throw new ProviderError(convergeFailed(where, lines, await undoBinds(ctx, sg, bound, deadline, intent)));
   }
   const final = await verifiedViews(
     ctx,
@@ -94,20 +99,29 @@ export async function convergeFlow(
     .map(([i]) => i)
     .sort();
   if (wrong.length > 0) throw new ProviderError(notConverged(where, wrong));
+  // Kept until a refresh or a later operation shows the state holds them (journal.ts).
+  ctx.journal?.complete(intent);
+  for (const h of interrupted?.handles ?? []) ctx.journal?.release(h, [...interrupted!.instanceIds]);
   return convergedOutputs(n, plan, removed.removedOutside);
 }
 
-/** Unbinds what this call bound; says what stays. */
+/** Unbinds what this call bound; says what stays (kept in the journal: the next `up` takes it back). */
 async function undoBinds(
   ctx: MembershipContext,
   sg: string,
   bound: OpResult[],
   deadline: number,
+  intent: string | undefined,
 ): Promise<string> {
   const mine = bound.filter((r) => r.ok && r.note === "applied").map((r) => r.instanceId);
-  if (mine.length === 0) return "Nothing this call bound stays bound.";
+  if (mine.length === 0) {
+    ctx.journal?.end(intent);
+    return "Nothing this call bound stays bound.";
+  }
   const res = await ctx.scheduler.run("disassociate", sg, mine, deadline);
   const left = res.filter((r) => !r.ok).map((r) => r.instanceId);
+  if (left.length === 0) ctx.journal?.end(intent);
+  else ctx.journal?.keep(intent, left);
   return left.length === 0
     ? `The binds it made were undone (${mine.join(", ")}).`
     : `Its binds of ${left.join(", ")} could not be undone and stay bound: run \`pulumi up\` again (they are members).`;

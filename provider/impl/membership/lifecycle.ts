@@ -40,6 +40,8 @@ export async function readMembership(
   );
   for (const w of fightWarnings(props.owner || "SecurityGroupMembership", sg, removed.seen)) warnings.emit(w);
   const outs = readOutputs(props, holders, removed.removedOutside);
+  // The state holds the resource: intents it covers are done with.
+  ctx.journal?.settle(props.owner, sg, outs.boundInstanceIds);
   // Stored inputs carry the records the next check needs (its own bindings).
   return { id, props: outs, inputs: outs };
 }
@@ -55,7 +57,10 @@ export async function deleteMembership(
   const holders = await ctx.holders(sg, deadline);
   const claims = claimsOf(ctx);
   // A binding another resource of this deployment claimed is that resource's now.
-  const toUnbind = destroyTargets(props, new Set(holders.map((v) => v.instanceId))).filter(
+  // Bindings its own killed or failed operations left (journal) are its own too.
+  const leftovers = [...(ctx.journal?.interrupted(props.owner, sg).instanceIds ?? [])];
+  const mine = { ...props, boundInstanceIds: [...props.boundInstanceIds, ...leftovers] };
+  const toUnbind = destroyTargets(mine, new Set(holders.map((v) => v.instanceId))).filter(
     (i) => !claims.claimedByOther(keyOf(ctx, sg, i), id),
   );
   const res = await ctx.scheduler.run("disassociate", sg, toUnbind, deadline);
@@ -68,5 +73,7 @@ export async function deleteMembership(
   const still = toUnbind.filter((i) => final.get(i)?.securityGroupIds.includes(sg));
   if (still.length > 0) throw new ProviderError(stillBound(where, sg, still));
   claims.release(keysOf(ctx, sg, props.instanceIds), id);
+  // Deleted: none of its intents may take bindings back any more.
+  ctx.journal?.forget(props.owner, sg);
   return { unbound: toUnbind };
 }
