@@ -11,9 +11,9 @@ import { isSecurityGroupId } from "./ids";
 import { MODIFY_ACTION, type OperationsEngine } from "./operations";
 import { ISOLATING_LIKE_STATES, PENDING_LIKE_STATES, type World } from "./world";
 
-export const MAX_INSTANCE_NAME_LENGTH = 60;
+const MAX_INSTANCE_NAME_LENGTH = 60;
 
-export interface ModifyRequest {
+interface ModifyRequest {
   region: string;
   /** Deduplicated, in request order. */
   instanceIds: string[];

@@ -11,7 +11,7 @@ export type BindingAction = (typeof BINDING_ACTIONS)[number];
 
 export const MODIFY_ACTION = "ModifyInstancesAttribute";
 /** The actions that run as asynchronous operations (LatestOperation*). */
-export type AsyncAction = BindingAction | typeof MODIFY_ACTION;
+type AsyncAction = BindingAction | typeof MODIFY_ACTION;
 
 export function isAsyncAction(action: unknown): action is AsyncAction {
   return action === MODIFY_ACTION || (BINDING_ACTIONS as readonly unknown[]).includes(action);

@@ -18,15 +18,15 @@
 import type { InstanceView } from "./api";
 
 /** The output field: instance id -> removals seen of a binding this resource made. */
-export type Removals = Record<string, number>;
+type Removals = Record<string, number>;
 
 /** From this many removals of one binding on, a removal seen is a fight. */
-export const FIGHT_THRESHOLD = 2;
+const FIGHT_THRESHOLD = 2;
 
 /** Operations that change an instance's groups: the evidence that someone removed the binding. */
 const GROUP_OPERATIONS = new Set(["ModifyInstancesAttribute", "DisassociateSecurityGroups"]);
 
-export interface Removal {
+interface Removal {
   instanceId: string;
   /** Removals of this binding so far, this one included. */
   count: number;

@@ -193,9 +193,10 @@ export interface ReadResult {
 /**
  * What a refresh reports, given what it observed of `readTargets(props)` and
  * the removals it counted (fights.ts); {} (the resource is gone) when nothing
- * is bound, unless `removed.byOperation`: then someone removed its bindings
- * and the resource stays, with the count, so that the next removal can be
- * told from the first.
+ * is bound, unless `removed.byOperation` (someone removed its bindings) or an
+ * earlier refresh kept it so (it lists none and counts removals): the
+ * resource then stays, with the count, so that the next removal can be told
+ * from the first, and a second refresh changes nothing.
  */
 export function readOutcome(
   id: string,
@@ -204,7 +205,8 @@ export function readOutcome(
   removed: Pick<RemovalCount, "removedOutside" | "byOperation"> = { removedOutside: {}, byOperation: false },
 ): ReadResult {
   const sg = props.securityGroupId;
-  if (!sg || (obs.bound.length === 0 && !removed.byOperation)) return {};
+  const keptEmpty = props.instanceIds.length === 0 && Object.keys(removed.removedOutside).length > 0;
+  if (!sg || (obs.bound.length === 0 && !removed.byOperation && !keptEmpty)) return {};
   const bound = new Set(obs.bound);
   return {
     id,

@@ -34,7 +34,13 @@ describe("fights with another manager of an instance's groups", () => {
     await outsideClient(emulator).ModifyInstancesAttribute({ InstanceIds: ids, SecurityGroups: [OTHER_SG] });
     await emulator.control.waitIdle();
   };
-  const fought = (output: string) => [...output.matchAll(FIGHT)].map((m) => m[1]).sort();
+  /** The instances named by a fight warning (the CLI shows one on the stack's row and again under "Diagnostics"). */
+  const fought = (output: string) => [...new Set([...output.matchAll(FIGHT)].map((m) => m[1]))].sort();
+  /** The same, under "Diagnostics" only, where each warning is listed once. */
+  const diagnosed = (output: string) => {
+    const at = output.lastIndexOf("Diagnostics:");
+    return at < 0 ? [] : [...output.slice(at).matchAll(FIGHT)].map((m) => m[1]).sort();
+  };
   const removedOutside = async (name: string) =>
     (await stack.resources()).find((r) => r.urn.endsWith(`::${name}`))?.outputs.removedOutside;
 
@@ -70,6 +76,7 @@ describe("fights with another manager of an instance's groups", () => {
     await replaceGroups([ins(1), ins(3)]);
     const up = expectOk(await stack.up(["--refresh"]));
     expect(fought(up.all)).toEqual([ins(1), ins(3)]);
+    expect(diagnosed(up.all)).toEqual([ins(1), ins(3)]);
     expect(up.all).toMatch(/warning: .*another manager of ins-e2e00001's security groups/);
     expect(up.all).toMatch(/removed 2 times \(its latest operation is ModifyInstancesAttribute/);
     expect(up.all).toMatch(/drop orderly_security_groups/);
@@ -80,12 +87,18 @@ describe("fights with another manager of an instance's groups", () => {
     expect(await removedOutside("app")).toEqual({ [ins(1)]: 2 });
   });
 
-  it("`refresh` warns too; an instance never removed is never named", async () => {
-    await replaceGroups([ins(1)]);
+  it("`refresh` warns too, once per removal: a second refresh changes nothing; an instance never removed is never named", async () => {
+    await replaceGroups([ins(1), ins(3)]);
     const refresh = expectOk(await stack.refresh());
-    expect(fought(refresh.all)).toEqual([ins(1)]);
+    expect(fought(refresh.all)).toEqual([ins(1), ins(3)]);
+    expect(diagnosed(refresh.all)).toEqual([ins(1), ins(3)]);
     expect(refresh.all).toContain("removed 3 times");
     expect(await removedOutside("app")).toEqual({ [ins(1)]: 3 });
+    // solo now holds nothing: it stays in the state, listing none, with its count.
+    const solo = (await stack.resources()).find((r) => r.urn.endsWith("::solo"));
+    expect(solo?.outputs).toMatchObject({ instanceIds: [], removedOutside: { [ins(3)]: 3 } });
+    const again = expectOk(await stack.refresh(["--expect-no-changes"]));
+    expect(fought(again.all)).toEqual([]);
     expectOk(await stack.destroy());
   });
 });

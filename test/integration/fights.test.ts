@@ -90,6 +90,8 @@ it("a single-instance attachment keeps its count across the refresh that finds n
   await replaceGroups(ins(3));
   const read1 = await implementation.read(r.id, r.outs);
   expect(read1.props).toMatchObject({ instanceIds: [], removedOutside: { [ins(3)]: 1 } });
+  // A second refresh: the same (no change, no second count).
+  expect(await implementation.read(r.id, read1.props!)).toEqual(read1);
   const outs = await up(r.id, read1.props!, [ins(3)]);
   await replaceGroups(ins(3));
   const read2 = await implementation.read(r.id, outs);

@@ -111,6 +111,21 @@ describe("readOutcome with removals", () => {
     expect(r.inputs).not.toHaveProperty("removedOutside");
   });
 
+  it("a second refresh of a resource kept empty keeps it as it is", () => {
+    const views = new Map([[A, v(A, [], "ModifyInstancesAttribute")]]);
+    const first = readOutcome("id-1", state, observe(SG, [A], views), countRemovals(SG, {}, [A], [A], views));
+    const kept = first.props!;
+    const again = countRemovals(
+      SG,
+      removalsOf(kept.removedOutside),
+      kept.instanceIds,
+      kept.declaredInstanceIds,
+      views,
+    );
+    expect(again.seen).toEqual([]);
+    expect(readOutcome("id-1", kept, observe(SG, [A], views), again)).toEqual(first);
+  });
+
   it("reports the resource gone when nothing is bound and no operation removed it", () => {
     const views = new Map([[A, v(A, [])]]);
     const removed = countRemovals(SG, {}, [A], [A], views);
