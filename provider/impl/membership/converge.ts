@@ -7,7 +7,7 @@
 import type { MembershipOutputs } from "../../types";
 import { warnings } from "../engine-log";
 import { ProviderError } from "../errors";
-import { countRemovals, fightWarnings, type Removals } from "../fights";
+import { countRemovals, fightWarnings } from "../fights";
 import { verifiedViews } from "../flows/context";
 import { deadlineOf } from "../flows/context";
 import { claimsOf, keysOf } from "../flows/handover";
@@ -35,7 +35,7 @@ export async function convergeFlow(
   ctx: MembershipContext,
   n: MembershipOutputs,
   ownBefore: ReadonlySet<string>,
-  removedBefore: Removals,
+  removedBefore: Record<string, number>,
   id: string,
 ): Promise<MembershipOutputs> {
   const sg = n.securityGroupId;
