@@ -65,7 +65,7 @@ function validateRecord(rec) {
     if (rec.provider !== "trivial") problems.push("provider");
     return problems;
   }
-  if (typeof rec.scenario !== "string" || !/^[a-d]-/.test(rec.scenario)) problems.push("scenario");
+  if (typeof rec.scenario !== "string" || !/^[a-dm]-/.test(rec.scenario)) problems.push("scenario");
   if (!(Number.isInteger(rec.parallel) && rec.parallel > 0)) problems.push("parallel");
   if (!PROVIDERS.includes(rec.provider)) problems.push("provider");
   if (!OPERATIONS.includes(rec.operation)) problems.push("operation");

@@ -150,11 +150,16 @@ function timeoutMsFor(floorSeconds, resources, scale) {
   return Math.round((240 + 4 * floorSeconds + resources) * 1000 * scale);
 }
 
-async function bindingPairsPresent(control, scenario) {
+/** Pairs as `up` leaves them: `pairs` bound, `removedPairs` (a membership's foreign holders) unbound. */
+async function bindingPairsAsUpLeaves(control, scenario) {
   const bindings = await control.bindings(scenario.region);
-  let n = 0;
-  for (const [ins, sg] of scenario.pairs) if ((bindings[ins] ?? []).includes(sg)) n++;
-  return n;
+  const holds = ([ins, sg]) => (bindings[ins] ?? []).includes(sg);
+  const removed = scenario.removedPairs ?? [];
+  return {
+    present: scenario.pairs.filter(holds).length,
+    removed: removed.filter((p) => !holds(p)).length,
+    expected: scenario.pairs.length + removed.length,
+  };
 }
 
 /**
@@ -261,7 +266,7 @@ async function runOne(ctx, scenario, parallelSetting, provider) {
           }),
         );
       } else {
-        const present = await bindingPairsPresent(control, scenario);
+        const pairs = await bindingPairsAsUpLeaves(control, scenario);
         const retries =
           provider === "naive"
             ? readLines(naiveFile).filter((l) => l === "retry").length
@@ -285,8 +290,12 @@ async function runOne(ctx, scenario, parallelSetting, provider) {
             floorSeconds,
             exitCode: r.code,
             timedOut,
-            bindingsExpected: scenario.pairs.length,
-            bindingsOk: operation === "up" ? present : scenario.pairs.length - present,
+            bindingsExpected: pairs.expected,
+            // After destroy, nothing of the scenario holds its group any more.
+            bindingsOk:
+              operation === "up"
+                ? pairs.present + pairs.removed
+                : scenario.pairs.length - pairs.present + pairs.removed,
             errorSamples: errs.samples,
             userThrottleBusyErrors: errs.throttleOrBusy,
             loadAvg: round1(os.loadavg()[0]),
@@ -454,6 +463,8 @@ async function main() {
       for (const p of parallels) {
         for (const provider of providers) {
           if (interrupted) return;
+          // The naive provider has no membership.
+          if (scenario.membership && provider === "naive") continue;
           if (done(scenario.name, p === "default" ? defaultParallel : parseInt(p, 10), provider)) continue;
           records.push(...(await runOne(ctx, scenario, p, provider)));
           writeResults(out, records);

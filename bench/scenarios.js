@@ -114,13 +114,38 @@ function scenarioD(n, groups) {
 }
 
 /**
+ * (m) one SecurityGroupMembership of N instances, converging from a world
+ * where F other instances hold the group (bindings it did not make, which it
+ * removes: maxForeignRemovals = F). `pairs` must hold the group after `up`,
+ * `removedPairs` must not.
+ */
+function scenarioM(n, foreign) {
+  const sg = makeId("sg", "m", 1);
+  const members = [];
+  for (let i = 0; i < n; i++) members.push(makeId("ins", "m", i));
+  const others = [];
+  for (let i = 0; i < foreign; i++) others.push(makeId("ins", "f", i));
+  const membership = { name: "m-0", securityGroupId: sg, instanceIds: members, maxForeignRemovals: foreign };
+  const scenario = buildScenario(
+    `m-${n}-f${foreign}`,
+    "m",
+    `one membership of ${n} instances, ${foreign} other instances holding the group before`,
+    [membership],
+  );
+  scenario.seed.regions[REGION].instances.push(
+    ...others.map((id) => ({ id, state: "RUNNING", securityGroupIds: [BASE_SG, sg] })),
+  );
+  return { ...scenario, membership, removedPairs: others.map((i) => [i, sg]) };
+}
+
+/**
  * The scenario list for a mode. `large` adds (a) and (c) at 1,000 instances
  * (growth 200 → 1,000 for (a), 300 → 1,000 for (c)).
  */
 function scenarioList({ quick = false, large = false } = {}) {
   const list = quick
-    ? [scenarioA(20), scenarioB(5, 4), scenarioC(120), scenarioD(8, 4)]
-    : [scenarioA(200), scenarioB(50, 4), scenarioC(300), scenarioD(40, 4)];
+    ? [scenarioA(20), scenarioB(5, 4), scenarioC(120), scenarioD(8, 4), scenarioM(100, 10)]
+    : [scenarioA(200), scenarioB(50, 4), scenarioC(300), scenarioD(40, 4), scenarioM(1000, 100)];
   if (large) list.push(quick ? scenarioA(100) : scenarioA(1000), quick ? scenarioC(600) : scenarioC(1000));
   return list;
 }
@@ -128,6 +153,7 @@ function scenarioList({ quick = false, large = false } = {}) {
 /** The stack `spec` for the bench fixture program. */
 function specFor(scenario, provider) {
   if (provider === "trivial") return { trivial: { count: scenario.resources, value: "bench" } };
+  if (scenario.membership) return { memberships: [{ ...scenario.membership, region: scenario.region }] };
   return {
     naive: provider === "naive",
     plugin: provider === "plugin",
@@ -137,7 +163,7 @@ function specFor(scenario, provider) {
 
 /** "a-200x1" → 200 instances; "c-1000" → 1000. */
 function scenarioSize(name) {
-  const m = /^[a-d]-(\d+)/.exec(name);
+  const m = /^[a-dm]-(\d+)/.exec(name);
   return m ? parseInt(m[1], 10) : NaN;
 }
 
@@ -152,6 +178,7 @@ module.exports = {
   scenarioB,
   scenarioC,
   scenarioD,
+  scenarioM,
   scenarioList,
   specFor,
 };

@@ -1,3 +1,5 @@
 export { SecurityGroupAttachment } from "./resource";
 export type { SecurityGroupAttachmentArgs } from "./resource";
-export type { AttachmentInputs, AttachmentOutputs } from "./types";
+export { SecurityGroupMembership } from "./membership";
+export type { SecurityGroupMembershipArgs } from "./membership";
+export type { AttachmentInputs, AttachmentOutputs, MembershipInputs, MembershipOutputs } from "./types";

@@ -83,7 +83,7 @@ export class SecurityGroupAttachment extends pulumi.dynamic.Resource {
  * `create` gets no URN, so the resource passes this as an input (no diff
  * looks at it; it holds nothing secret).
  */
-function ownerOf(name: string): string {
+export function ownerOf(name: string): string {
   return `${pulumi.getProject()}/${pulumi.getStack()}/${name}`;
 }
 

@@ -52,3 +52,49 @@ export interface AttachmentOutputs {
    */
   removedOutside?: Record<string, number>;
 }
+
+/** A membership's inputs as the program gives them (after Pulumi resolved every `Input<>`). */
+export interface MembershipInputs {
+  securityGroupId: string;
+  /** Exactly the instances that must hold the group in the region; a set. May be empty (nobody holds it). */
+  instanceIds: string[];
+  region?: string;
+  /** How many bindings it did not make the membership may remove in one `up` (default 0: refuse, naming them). */
+  maxForeignRemovals?: number;
+  /** Destroy unbinds every member, also those that held the group before the membership (default false). */
+  removeAllOnDestroy?: boolean;
+  /** `<project>/<stack>/<name>`, set by the resource class. */
+  owner?: string;
+}
+
+/**
+ * A membership's state: stored as its outputs and, with the values `check`
+ * planned from a look-up, as its inputs, so that preview shows what changes.
+ */
+export interface MembershipOutputs {
+  securityGroupId: string;
+  region: string;
+  /** The program's list, sorted. */
+  instanceIds: string[];
+  maxForeignRemovals: number;
+  removeAllOnDestroy: boolean;
+  owner?: string;
+  /** Members this resource bound itself: unbound on destroy. */
+  boundInstanceIds: string[];
+  /** Members that already held the group when it declared them: left on destroy (unless removeAllOnDestroy). */
+  preexistingInstanceIds: string[];
+  /** Planned by check: members to bind. Empty once an `up` converged. */
+  bindingsToAdd: string[];
+  /** Planned by check: holders it did not make that the next `up` unbinds. Empty once an `up` converged. */
+  bindingsToRemove: string[];
+  /** Holders of the group it did not make, as last seen (refresh shows them as drift). */
+  foreignInstanceIds: string[];
+  /**
+   * Counts the plans: each check plans revision + 1 of the stored one, and
+   * create/update store the revision they carried out. A plan of the stored
+   * revision is done (a refresh diffs the stored plan against its outputs).
+   */
+  revision: number;
+  /** Removals seen of bindings it made (fights.ts); absent when none. */
+  removedOutside?: Record<string, number>;
+}

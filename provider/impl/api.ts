@@ -299,6 +299,21 @@ export class SdkTransport implements CvmTransport {
     return set.map(toInstanceView);
   }
 
+  /** One page of the instances that hold `securityGroupId` (DescribeInstances filtered by group). */
+  async describeByGroup(
+    securityGroupId: string,
+    offset: number,
+    limit: number,
+  ): Promise<{ total: number; views: InstanceView[] }> {
+    const res = await this.call(
+      "DescribeInstances",
+      { Filters: [{ Name: "security-group-id", Values: [securityGroupId] }], Offset: offset, Limit: limit },
+      0,
+    );
+    const set = Array.isArray(res?.InstanceSet) ? res.InstanceSet : [];
+    return { total: Number(res?.TotalCount) || 0, views: set.map(toInstanceView) };
+  }
+
   /** Closes keep-alive sockets. */
   close(): void {
     this.agent?.destroy();

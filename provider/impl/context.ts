@@ -10,7 +10,9 @@ import { createHash } from "crypto";
 import { CredentialProvider, CvmTransport, SdkTransport } from "./api";
 import { ensureAllowedAccount, resetAccountChecks } from "./account-guard";
 import { buildCredentialProvider, stsFor } from "./credentials";
+import { holderListing, type ListHolders } from "./membership/holders";
 import { getLimiter, limiterKey, resetLimiters } from "./rate-limit";
+import { RetryPolicy } from "./retry";
 import { ACTION_OF, LimiterName, Scheduler } from "./scheduler";
 import type { CredentialPlan, Settings, Tuning } from "./settings";
 import { counters } from "./stats";
@@ -18,6 +20,8 @@ import { counters } from "./stats";
 export interface ApiContext {
   scheduler: Scheduler;
   transport: CvmTransport;
+  /** Every instance holding a group (the membership's look-up), through the same limiter. */
+  holders: ListHolders;
 }
 
 interface Entry {
@@ -57,26 +61,32 @@ function getContext(settings: Settings, plan: CredentialPlan, region: string): A
     requestTimeoutMs: settings.tuning.requestTimeoutMs,
   });
   const identity = creds.identity;
-  const scheduler = new Scheduler({
-    transport,
-    tuning: () => tuningRef.current,
-    limiter: (name) => {
-      const limiter = getLimiter(
-        limiterKey({ endpoint: settings.endpoint.url, secretId: identity, action: ACTION_OF[name] }),
-        rpsFor(name, tuningRef.current),
-      );
-      return {
-        acquire: async () => {
-          const started = Date.now();
-          const t = await limiter.acquire();
-          counters.rateLimitWait(ACTION_OF[name], Date.now() - started);
-          return t;
-        },
-        penalize: (ms: number) => limiter.penalize(ms),
-      };
-    },
+  const limiter = (name: LimiterName) => {
+    const l = getLimiter(
+      limiterKey({ endpoint: settings.endpoint.url, secretId: identity, action: ACTION_OF[name] }),
+      rpsFor(name, tuningRef.current),
+    );
+    return {
+      acquire: async () => {
+        const started = Date.now();
+        const t = await l.acquire();
+        counters.rateLimitWait(ACTION_OF[name], Date.now() - started);
+        return t;
+      },
+      penalize: (ms: number) => l.penalize(ms),
+    };
+  };
+  const scheduler = new Scheduler({ transport, tuning: () => tuningRef.current, limiter });
+  const policy = new RetryPolicy(() => {
+    const t = tuningRef.current;
+    return {
+      baseDelayMs: t.retryBaseDelayMs,
+      maxDelayMs: t.retryMaxDelayMs,
+      maxTransientAttempts: t.maxTransientAttempts,
+    };
   });
-  const ctx: ApiContext = { scheduler, transport };
+  const holders = holderListing(transport, () => limiter("describe"), policy);
+  const ctx: ApiContext = { scheduler, transport, holders };
   contexts.set(key, { ctx, tuningRef });
   return ctx;
 }

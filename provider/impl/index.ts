@@ -4,135 +4,39 @@
 // No @pulumi/pulumi import here: the implementation must load without it.
 
 import type { AttachmentInputs, AttachmentOutputs } from "../types";
-import { getCheckedContext, resetContexts } from "./context";
+import { resetContexts } from "./context";
 import { diffAttachment, DiffResult } from "./diff";
-import { clearRegisteredSecrets, describeError, PartialStateError, redact, registerSecret } from "./errors";
-import { defaultJournalDir, openJournal } from "./journal";
+import { clearRegisteredSecrets, PartialStateError, redact } from "./errors";
 import { resetJournalSweeps } from "./journal-sweep";
 import { announceHandOvers } from "./announce";
-import { Claims } from "./claims";
-import type { OpContext } from "./flows/context";
 import { createFlow } from "./flows/create";
 import { deleteFlow } from "./flows/delete";
 import { importFlow, parseImportId } from "./flows/import";
 import { readFlow } from "./flows/read";
 import { updateFlow } from "./flows/update";
+import { membership } from "./membership";
+import { groupManagers } from "./membership/managers";
+import { clashText } from "./membership/messages";
 import { normaliseOutputs } from "./plan";
 import { progress } from "./progress";
 import {
-  CONFIG_KEYS,
-  ConfigSource,
-  ENV_KEYS,
-  OFFICIAL_NAMESPACE,
-  regionHelp,
-  resolveCredentialPlan,
-  resolveSettings,
-  Settings,
-  useConfigNamespace,
-} from "./settings";
+  claims,
+  config,
+  currentSettings,
+  guarded,
+  opContext,
+  regionOf,
+  resetConfig,
+  safeSettings,
+  setConfig,
+  toConfigSource,
+} from "./runtime";
+import { OFFICIAL_NAMESPACE, resolveCredentialPlan, useConfigNamespace } from "./settings";
 import { engineLoad } from "./scheduler";
-import { counters, resetStats, snapshot, Stats, writeStatsLine } from "./stats";
-import { CheckFailure, checkInputs, requireValidInputs } from "./validate";
+import { resetStats, snapshot, Stats, writeStatsLine } from "./stats";
+import { CheckFailure, checkInputs, isUnknown, requireValidInputs } from "./validate";
 
-let configSource: ConfigSource = () => undefined;
-
-/**
- * The bindings' owners among the resources this process serves, and their
- * hand-overs: one registry per provider process (one deployment). A wait
- * for a hand-over ends early when no other operation runs here.
- */
-const claims = new Claims({ othersActive: (waiting) => engineLoad.active > waiting });
-
-function stringify(v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  try {
-    return JSON.stringify(v);
-  } catch {
-    return String(v);
-  }
-}
-
-/**
- * Accepts what the dynamic-provider host of @pulumi/pulumi >= 3.139 passes (`{config: Config}`, where `config.get(key)`
- * returns `rawConfig[key]` for namespaced keys), a plain object of namespaced
- * keys, a Map, or the config object itself.
- */
-export function toConfigSource(req: any): ConfigSource {
-  const cfg = req && typeof req === "object" && "config" in req ? req.config : req;
-  if (!cfg || typeof cfg !== "object") return () => undefined;
-  if (cfg instanceof Map) return (key) => stringify(cfg.get(key));
-  if (cfg.rawConfig && typeof cfg.rawConfig === "object") {
-    const raw = cfg.rawConfig as Record<string, unknown>;
-    return (key) => stringify(raw[key]);
-  }
-  if (typeof cfg.get === "function") {
-    return (key) => {
-      try {
-        return stringify(cfg.get(key));
-      } catch {
-        return undefined;
-      }
-    };
-  }
-  return (key) => stringify((cfg as Record<string, unknown>)[key]);
-}
-
-/** Scrub every secret we could possibly be given, before anything can fail. */
-function registerKnownSecrets(): void {
-  registerSecret(configSource(CONFIG_KEYS.secretKey));
-  registerSecret(configSource(CONFIG_KEYS.securityToken));
-  registerSecret(process.env[ENV_KEYS.secretKey]);
-  registerSecret(process.env[ENV_KEYS.securityToken]);
-  registerSecret(process.env[ENV_KEYS.sessionToken]);
-}
-
-function currentSettings(): Settings {
-  registerKnownSecrets();
-  return resolveSettings(configSource, process.env);
-}
-
-async function opContext(settings: Settings, region: string): Promise<OpContext> {
-  const plan = resolveCredentialPlan(configSource, process.env, settings);
-  const ctx = await getCheckedContext(settings, plan, region);
-  return {
-    scheduler: ctx.scheduler,
-    tuning: settings.tuning,
-    journal: openJournal(defaultJournalDir(process.env), settings.endpoint.url, region),
-    scope: `${settings.endpoint.url}|${region}`,
-    claims,
-  };
-}
-
-function regionOf(props: AttachmentOutputs): string {
-  if (!props.region)
-    throw new Error(`The resource has no region recorded and no default is set. ${regionHelp()}`);
-  return props.region;
-}
-
-/**
- * Runs one provider method: errors become safe messages (a partial state
- * keeps its outputs), counters count it.
- * `operation` (create/read/update/delete: the cloud is called) also counts as
- * engine load for the scheduler and writes a stats line; check and diff are
- * planning only.
- */
-async function guarded<T>(method: string, fn: () => Promise<T>, operation: boolean): Promise<T> {
-  let ok = false;
-  if (operation) engineLoad.enter();
-  try {
-    const result = await fn();
-    ok = true;
-    return result;
-  } catch (e) {
-    throw e instanceof PartialStateError ? e : new Error(describeError(e));
-  } finally {
-    if (operation) engineLoad.leave();
-    counters.call(method, ok);
-    if (operation) writeStatsLine(`${method}.${ok ? "ok" : "error"}`);
-  }
-}
+export { membership, toConfigSource };
 
 /**
  * The dynamic-provider host adds the serialized provider (`__provider`, from
@@ -149,19 +53,9 @@ async function withProviderText<T>(inputs: unknown, run: () => Promise<T>): Prom
   }
 }
 
-/** The settings, or undefined when they are not valid (diff then works without them). */
-function safeSettings(): Settings | undefined {
-  try {
-    return currentSettings();
-  } catch {
-    return undefined;
-  }
-}
-
 export const implementation = {
   async configure(req: { config: Record<string, string> } | any): Promise<void> {
-    configSource = toConfigSource(req);
-    registerKnownSecrets();
+    setConfig(req);
     writeStatsLine("configure");
   },
 
@@ -171,8 +65,26 @@ export const implementation = {
       async () => {
         const settings = currentSettings();
         // Malformed credential settings fail the preview (no file or network access here).
-        resolveCredentialPlan(configSource, process.env, settings);
+        resolveCredentialPlan(config(), process.env, settings);
         const { inputs, failures } = checkInputs(news, settings);
+        // A membership of the same group and region in this deployment cannot share it.
+        const { securityGroupId: sg, region, owner } = inputs;
+        if (
+          failures.length === 0 &&
+          typeof sg === "string" &&
+          typeof region === "string" &&
+          typeof owner === "string" &&
+          !isUnknown(sg) &&
+          !isUnknown(region)
+        ) {
+          const scope = `${settings.endpoint.url}|${region}`;
+          const clash = groupManagers.declare(scope, sg, { kind: "SecurityGroupAttachment", owner });
+          if (clash.length > 0)
+            failures.push({
+              property: "securityGroupId",
+              reason: clashText("SecurityGroupAttachment", owner, clash),
+            });
+        }
         return {
           inputs,
           failures: failures.map((f) => ({ property: f.property, reason: redact(f.reason) })),
@@ -279,13 +191,14 @@ export function stats(): Stats {
  * progress timers. For tests.
  */
 export function resetForTests(): void {
-  configSource = () => undefined;
+  resetConfig();
   useConfigNamespace(OFFICIAL_NAMESPACE);
   resetContexts();
   resetStats();
   engineLoad.reset();
   clearRegisteredSecrets();
   claims.clear();
+  groupManagers.clear();
   resetJournalSweeps();
   progress.clear();
 }

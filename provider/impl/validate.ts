@@ -49,7 +49,12 @@ function normaliseIds(ids: readonly unknown[]): unknown[] {
   return uniq.sort((a, b) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
 }
 
-export function checkInputs(news: any, settings: Pick<Settings, "region">): CheckResult {
+/** `allowEmpty`: an empty instanceIds is valid (a membership: nobody holds the group). */
+export function checkInputs(
+  news: any,
+  settings: Pick<Settings, "region">,
+  opts: { allowEmpty?: boolean } = {},
+): CheckResult {
   const failures: CheckFailure[] = [];
   const props = news && typeof news === "object" ? news : {};
 
@@ -89,7 +94,7 @@ export function checkInputs(news: any, settings: Pick<Settings, "region">): Chec
         property: "instanceIds",
         reason: `instanceIds must be a list of instance ids like ["ins-abcd1234"], got ${kind(ids)}.`,
       });
-    } else if (ids.length === 0) {
+    } else if (ids.length === 0 && !opts.allowEmpty) {
       failures.push({
         property: "instanceIds",
         reason:
@@ -172,8 +177,12 @@ export type Normalised = Required<Omit<AttachmentInputs, "owner">> & Pick<Attach
  * For create/update: the same rules, but everything must be known. Throws one
  * error listing every problem.
  */
-export function requireValidInputs(news: any, settings: Pick<Settings, "region">): Normalised {
-  const { inputs, failures } = checkInputs(news, settings);
+export function requireValidInputs(
+  news: any,
+  settings: Pick<Settings, "region">,
+  opts: { allowEmpty?: boolean; kind?: string } = {},
+): Normalised {
+  const { inputs, failures } = checkInputs(news, settings, opts);
   const unknowns: string[] = [];
   for (const [k, v] of Object.entries(inputs)) {
     if (isUnknown(v) || (Array.isArray(v) && v.some(isUnknown))) unknowns.push(k);
@@ -181,7 +190,7 @@ export function requireValidInputs(news: any, settings: Pick<Settings, "region">
   for (const k of unknowns) failures.push({ property: k, reason: `${k} is not known yet.` });
   if (failures.length > 0) {
     throw new Error(
-      `Invalid SecurityGroupAttachment inputs:\n - ${failures.map((f) => f.reason).join("\n - ")}`,
+      `Invalid ${opts.kind ?? "SecurityGroupAttachment"} inputs:\n - ${failures.map((f) => f.reason).join("\n - ")}`,
     );
   }
   return inputs as unknown as Normalised;

@@ -11,9 +11,9 @@ const tally = require("../../bench/tally.js");
 const ID = /^(ins|sg)-[a-z0-9]{8}$/;
 
 describe("bench scenarios", () => {
-  it("builds the four full-size scenarios with valid ids", () => {
+  it("builds the five full-size scenarios with valid ids", () => {
     const list = scenarios.scenarioList();
-    expect(list.map((s: any) => s.name)).toEqual(["a-200x1", "b-50x4", "c-300", "d-40x4"]);
+    expect(list.map((s: any) => s.name)).toEqual(["a-200x1", "b-50x4", "c-300", "d-40x4", "m-1000-f100"]);
     for (const s of list) {
       const region = s.seed.regions[s.region];
       for (const i of region.instances) expect(i.id).toMatch(ID);
@@ -21,12 +21,22 @@ describe("bench scenarios", () => {
       // base group + managed groups never exceed 5 per instance
       expect(1 + s.maxOpsPerInstance).toBeLessThanOrEqual(5);
     }
-    const [a, b, c, d] = list;
+    const [a, b, c, d, m] = list;
     expect([a.resources, a.instances, a.securityGroups, a.maxOpsPerInstance]).toEqual([200, 200, 1, 1]);
     expect([b.resources, b.instances, b.securityGroups, b.maxOpsPerInstance]).toEqual([50, 200, 50, 1]);
     expect([c.resources, c.instances, c.securityGroups, c.maxOpsPerInstance]).toEqual([1, 300, 1, 1]);
     expect([d.resources, d.instances, d.securityGroups, d.maxOpsPerInstance]).toEqual([4, 40, 4, 4]);
     expect(new Set(a.seed.regions[a.region].instances.map((i: any) => i.id)).size).toBe(200);
+    // (m): 1,000 members to bind; 100 other instances hold the group before, to be removed.
+    expect([m.resources, m.instances, m.pairs.length, m.removedPairs.length]).toEqual([1, 1000, 1000, 100]);
+    const seeded = m.seed.regions[m.region].instances;
+    expect(seeded).toHaveLength(1100);
+    expect(seeded.filter((i: any) => i.securityGroupIds.includes(m.membership.securityGroupId))).toHaveLength(
+      100,
+    );
+    expect(scenarios.specFor(m, "ours")).toEqual({
+      memberships: [{ ...m.membership, region: m.region }],
+    });
   });
 
   it("adds 1,000-instance scenarios in large mode and small ones in quick mode", () => {
