@@ -6,7 +6,7 @@
 import type { AttachmentInputs, AttachmentOutputs } from "../types";
 import { resetContexts } from "./context";
 import { diffAttachment, DiffResult } from "./diff";
-import { clearRegisteredSecrets, PartialStateError, redact } from "./errors";
+import { clearRegisteredSecrets, redact } from "./errors";
 import { resetJournalSweeps } from "./journal-sweep";
 import { announceHandOvers } from "./announce";
 import { createFlow } from "./flows/create";
@@ -30,6 +30,7 @@ import {
   safeSettings,
   setConfig,
   toConfigSource,
+  withProviderText,
 } from "./runtime";
 import { OFFICIAL_NAMESPACE, resolveCredentialPlan, useConfigNamespace } from "./settings";
 import { engineLoad } from "./scheduler";
@@ -37,21 +38,6 @@ import { resetStats, snapshot, Stats, writeStatsLine } from "./stats";
 import { CheckFailure, checkInputs, isUnknown, requireValidInputs } from "./validate";
 
 export { membership, toConfigSource };
-
-/**
- * The dynamic-provider host adds the serialized provider (`__provider`, from
- * the inputs) to the outputs of a create or update that succeeded, not to a
- * partial state's: without it, every later operation on the resource fails.
- */
-async function withProviderText<T>(inputs: unknown, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (e) {
-    const text = (inputs as { __provider?: unknown } | undefined)?.__provider;
-    if (e instanceof PartialStateError && typeof text === "string") e.properties.__provider = text;
-    throw e;
-  }
-}
 
 export const implementation = {
   async configure(req: { config: Record<string, string> } | any): Promise<void> {

@@ -142,6 +142,21 @@ export async function guarded<T>(method: string, fn: () => Promise<T>, operation
   }
 }
 
+/**
+ * The dynamic-provider host adds the serialized provider (`__provider`, from
+ * the inputs) to the outputs of a create or update that succeeded, not to a
+ * partial state's: without it, every later operation on the resource fails.
+ */
+export async function withProviderText<T>(inputs: unknown, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    const text = (inputs as { __provider?: unknown } | undefined)?.__provider;
+    if (e instanceof PartialStateError && typeof text === "string") e.properties.__provider = text;
+    throw e;
+  }
+}
+
 /** The settings, or undefined when they are not valid (diff then works without them). */
 export function safeSettings(): Settings | undefined {
   try {

@@ -1,6 +1,8 @@
 // SecurityGroupMembership's entry points (`membership.*`) against the
 // emulator over HTTP, one process: each ownership path asserts the cloud,
 // the state the provider returns, and what delete leaves.
+import * as fs from "fs";
+import { PartialStateError } from "../../provider/impl/errors";
 import { membership } from "../../provider/impl/index";
 import { defaultJournalDir, openJournal } from "../../provider/impl/journal";
 import type { MembershipOutputs } from "../../provider/types";
@@ -98,9 +100,64 @@ describe("SecurityGroupMembership entry points", () => {
     });
     const msg = await errorOf(() => up(null, props([ins(1), ins(3), ins(4)], { maxForeignRemovals: 2 })));
     expect(msg).toContain(ins(4));
-    expect(msg).toMatch(/binds it made were undone/);
+    expect(msg).toMatch(/unbound again/);
     // ins-3 bound and unbound again; ins-1 (pre-existing) kept; ins-5 and ins-6 removed as planned.
     expect(await holders()).toEqual([ins(1)]);
+  });
+
+  it("a failed create whose undo fails records the binds that stay (partial state); destroy elsewhere removes exactly them", async () => {
+    await h.emu.control.addFault({
+      kind: "error",
+      action: "AssociateSecurityGroups",
+      code: "LimitExceeded.SingleUSGQuota",
+      instanceIds: [ins(4)],
+    });
+    await h.emu.control.addFault({
+      kind: "error",
+      action: "DisassociateSecurityGroups",
+      code: "AuthFailure.TokenFailure",
+      instanceIds: [ins(3)],
+    });
+    const checked = await membership.check({}, props([ins(1), ins(3), ins(4), ins(5), ins(6)]) as any);
+    const error: any = await membership
+      .create({ ...checked.inputs, __provider: "exports.handler = () => provider;" })
+      .catch((e) => e);
+    await h.emu.control.clearFaults();
+    await h.emu.control.waitIdle();
+    expect(error).toBeInstanceOf(PartialStateError);
+    expect(error.message).toContain(ins(3));
+    expect(error.properties).toMatchObject({
+      boundInstanceIds: [ins(3)],
+      preexistingInstanceIds: [ins(1), ins(5), ins(6)],
+      __provider: "exports.handler = () => provider;",
+    });
+    expect(await holders()).toEqual([ins(1), ins(3), ins(5), ins(6)]);
+    // Another machine: no journal. The state alone makes ins-3 this resource's own.
+    fs.rmSync(defaultJournalDir(), { recursive: true, force: true });
+    await membership.delete(error.id, error.properties);
+    expect(await holders()).toEqual([ins(1), ins(5), ins(6)]);
+  });
+
+  it("a failed update records what it unbound as given up: destroy leaves a binding made there since", async () => {
+    const s = await up(null, props([ins(1), ins(2), ins(5), ins(6)]));
+    expect(s.outs.boundInstanceIds).toEqual([ins(2)]);
+    await h.emu.control.addFault({
+      kind: "error",
+      action: "AssociateSecurityGroups",
+      code: "LimitExceeded.SingleUSGQuota",
+      instanceIds: [ins(4)],
+    });
+    const error: any = await up(s, props([ins(1), ins(4), ins(5), ins(6)])).catch((e) => e);
+    await h.emu.control.clearFaults();
+    expect(error).toBeInstanceOf(PartialStateError);
+    // ins-2 was unbound (no longer a member): the state no longer calls it its own.
+    expect(error.properties.boundInstanceIds).toEqual([]);
+    expect(await holders()).toEqual([ins(1), ins(5), ins(6)]);
+    // Someone else binds ins-2 since; the membership's destroy must leave it.
+    await outsideClient().AssociateSecurityGroups({ SecurityGroupIds: [G], InstanceIds: [ins(2)] });
+    await h.emu.control.waitIdle();
+    await membership.delete(s.id, error.properties);
+    expect(await holders()).toEqual([ins(1), ins(2), ins(5), ins(6)]);
   });
 
   it("destroy leaves what held the group before; removeAllOnDestroy unbinds every member", async () => {

@@ -6,6 +6,7 @@ import {
   diffMembership,
   foreignRefusal,
   normaliseMembership,
+  partialMembership,
   planMembership,
   readOutputs,
 } from "../../provider/impl/membership/plan";
@@ -182,5 +183,25 @@ describe("GroupManagers", () => {
     // Another region or group: no clash; a second check of the same owner replaces its record.
     expect(m.declare("e|r2", SG, { kind: "SecurityGroupMembership", owner: "p/s/n" })).toEqual([]);
     expect(m.declare("e|r", "sg-bbbb0002", { kind: "SecurityGroupMembership", owner: "p/s/m" })).toEqual([]);
+  });
+});
+
+describe("partialMembership", () => {
+  it("drops what a failed call unbound and adds the binds of its own that stay", () => {
+    const base = normaliseMembership({
+      securityGroupId: "sg-1",
+      region: "r",
+      instanceIds: ["ins-1", "ins-2"],
+      boundInstanceIds: ["ins-2", "ins-7"],
+      preexistingInstanceIds: ["ins-1", "ins-8"],
+      foreignInstanceIds: ["ins-9"],
+    });
+    const out = partialMembership(base, ["ins-7", "ins-8", "ins-9"], ["ins-3"]);
+    expect(out).toMatchObject({
+      instanceIds: ["ins-1", "ins-2"],
+      boundInstanceIds: ["ins-2", "ins-3"],
+      preexistingInstanceIds: ["ins-1"],
+      foreignInstanceIds: [],
+    });
   });
 });

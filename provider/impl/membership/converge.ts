@@ -2,17 +2,19 @@
 // before any change what the preview did not name or the guard does not
 // allow, then bind the missing members and unbind every other holder, and
 // verify. A failure unbinds what this call bound (foreign bindings it
-// removed stay removed: the preview named them and the user allowed it).
+// removed stay removed: the preview named them and the user allowed it), and
+// records the outputs the resource really has (partial state, see
+// PartialStateError): any machine's next `up` finishes it, `destroy` removes
+// exactly its own.
 
 import type { MembershipOutputs } from "../../types";
 import { warnings } from "../engine-log";
-import { ProviderError } from "../errors";
+import { PartialStateError, ProviderError } from "../errors";
 import { countRemovals, fightWarnings } from "../fights";
-import { verifiedViews } from "../flows/context";
-import { deadlineOf } from "../flows/context";
+import { deadlineOf, verifiedViews } from "../flows/context";
 import { claimsOf, keysOf } from "../flows/handover";
+import { OwnBinds, undoOwnBinds } from "../flows/undo";
 import { describeFailures } from "../messages";
-import type { OpResult } from "../scheduler";
 import type { MembershipContext } from "./check";
 import {
   convergeFailed,
@@ -24,20 +26,20 @@ import {
   refused,
   unnamedText,
 } from "./messages";
-import { convergedOutputs, foreignRefusal, planMembership } from "./plan";
+import { convergedOutputs, foreignRefusal, partialMembership, planMembership } from "./plan";
 
 /**
  * @param n checked inputs (fully known), with the preview's `bindingsToRemove`
- * @param ownBefore what this resource bound before (old outputs' `boundInstanceIds`; none for a create)
- * @param removedBefore removals of its bindings counted so far (old outputs' `removedOutside`)
+ * @param olds the old outputs (what it bound, removals counted so far); none for a create
  */
 export async function convergeFlow(
   ctx: MembershipContext,
   n: MembershipOutputs,
-  ownBefore: ReadonlySet<string>,
-  removedBefore: Record<string, number>,
+  olds: MembershipOutputs | undefined,
   id: string,
 ): Promise<MembershipOutputs> {
+  const ownBefore = new Set(olds?.boundInstanceIds ?? []);
+  const removedBefore = olds?.removedOutside ?? {};
   const sg = n.securityGroupId;
   const where = `${sg} in ${n.region}`;
   const deadline = deadlineOf(ctx);
@@ -47,6 +49,9 @@ export async function convergeFlow(
     n.instanceIds.filter((i) => !holding.has(i)),
     deadline,
   );
+  // The state holds the old outputs: entries they cover are done with (else
+  // one naming a binding this update gives up would make it its own again).
+  if (olds) ctx.journal?.settle(n.owner, sg, olds.boundInstanceIds);
   // Bindings its own killed or failed operations left (journal) are its own too.
   const interrupted = n.owner ? ctx.journal?.interrupted(n.owner, sg) : undefined;
   const own = new Set([...ownBefore, ...(interrupted?.instanceIds ?? [])]);
@@ -72,6 +77,14 @@ export async function convergeFlow(
     ctx.scheduler.run("associate", sg, plan.toBind, deadline),
     ctx.scheduler.run("disassociate", sg, toUnbind, deadline),
   ]);
+  const binds = new OwnBinds(sg, bound, views);
+  // What a failure leaves: for a create, the members that already held the group.
+  const base = olds ?? convergedOutputs(n, { own: [], preexisting: plan.preexisting });
+  const failWith = (text: string, kept: readonly string[], gaveUp: readonly string[]): never => {
+    if (!olds && kept.length === 0) throw new ProviderError(text);
+    claimsOf(ctx).release(keysOf(ctx, sg, gaveUp), id);
+    throw new PartialStateError(text, id, { ...partialMembership(base, gaveUp, kept) });
+  };
   const failed = [...bound, ...unbound].filter((r) => !r.ok);
   if (failed.length > 0) {
     const lines = [
@@ -84,7 +97,10 @@ export async function convergeFlow(
         unbound.filter((r) => !r.ok),
       ),
     ];
-    throw new ProviderError(convergeFailed(where, lines, await undoBinds(ctx, sg, bound, deadline, intent)));
+    // Only what its own requests bound is undone (the request-id rule, bound-by.ts).
+    const undone = await undoOwnBinds(ctx, sg, binds, intent);
+    const gaveUp = unbound.filter((r) => r.ok).map((r) => r.instanceId);
+    return failWith(convergeFailed(where, lines, undone.text), undone.stay, gaveUp);
   }
   const final = await verifiedViews(
     ctx,
@@ -98,31 +114,15 @@ export async function convergeFlow(
     .filter(([i, v]) => (v?.securityGroupIds.includes(sg) ?? false) === unboundSet.has(i))
     .map(([i]) => i)
     .sort();
-  if (wrong.length > 0) throw new ProviderError(notConverged(where, wrong));
+  if (wrong.length > 0) {
+    const kept = plan.toBind.filter((i) => final.get(i)?.securityGroupIds.includes(sg));
+    ctx.journal?.keep(intent, kept);
+    ctx.journal?.complete(intent);
+    const gaveUp = toUnbind.filter((i) => !final.get(i)?.securityGroupIds.includes(sg));
+    return failWith(notConverged(where, wrong), kept, gaveUp);
+  }
   // Kept until a refresh or a later operation shows the state holds them (journal.ts).
   ctx.journal?.complete(intent);
   for (const h of interrupted?.handles ?? []) ctx.journal?.release(h, [...interrupted!.instanceIds]);
   return convergedOutputs(n, plan, removed.removedOutside);
-}
-
-/** Unbinds what this call bound; says what stays (kept in the journal: the next `up` takes it back). */
-async function undoBinds(
-  ctx: MembershipContext,
-  sg: string,
-  bound: OpResult[],
-  deadline: number,
-  intent: string | undefined,
-): Promise<string> {
-  const mine = bound.filter((r) => r.ok && r.note === "applied").map((r) => r.instanceId);
-  if (mine.length === 0) {
-    ctx.journal?.end(intent);
-    return "Nothing this call bound stays bound.";
-  }
-  const res = await ctx.scheduler.run("disassociate", sg, mine, deadline);
-  const left = res.filter((r) => !r.ok).map((r) => r.instanceId);
-  if (left.length === 0) ctx.journal?.end(intent);
-  else ctx.journal?.keep(intent, left);
-  return left.length === 0
-    ? `The binds it made were undone (${mine.join(", ")}).`
-    : `Its binds of ${left.join(", ")} could not be undone and stay bound: run \`pulumi up\` again (they are members).`;
 }

@@ -7,7 +7,16 @@
 import type { MembershipInputs, MembershipOutputs } from "../../types";
 import { newResourceId } from "../flows/create";
 import { redact } from "../errors";
-import { config, currentSettings, guarded, opContext, regionOf, safeSettings, setConfig } from "../runtime";
+import {
+  config,
+  currentSettings,
+  guarded,
+  opContext,
+  regionOf,
+  safeSettings,
+  setConfig,
+  withProviderText,
+} from "../runtime";
 import { resolveCredentialPlan } from "../settings";
 import { writeStatsLine } from "../stats";
 import { type CheckFailure, requireValidInputs } from "../validate";
@@ -55,15 +64,17 @@ export const membership = {
   },
 
   async create(inputs: MembershipOutputs): Promise<{ id: string; outs: MembershipOutputs }> {
-    return guarded(
-      "create",
-      async () => {
-        const n = known(inputs);
-        const id = newResourceId(n.securityGroupId, n.region);
-        const outs = await convergeFlow(await opContext(currentSettings(), n.region), n, new Set(), {}, id);
-        return { id, outs };
-      },
-      true,
+    return withProviderText(inputs, () =>
+      guarded(
+        "create",
+        async () => {
+          const n = known(inputs);
+          const id = newResourceId(n.securityGroupId, n.region);
+          const outs = await convergeFlow(await opContext(currentSettings(), n.region), n, undefined, id);
+          return { id, outs };
+        },
+        true,
+      ),
     );
   },
 
@@ -84,21 +95,17 @@ export const membership = {
     olds: MembershipOutputs,
     news: MembershipOutputs,
   ): Promise<{ outs: MembershipOutputs }> {
-    return guarded(
-      "update",
-      async () => {
-        const n = known(news);
-        const o = normaliseMembership(olds, n.region);
-        const outs = await convergeFlow(
-          await opContext(currentSettings(), n.region),
-          n,
-          new Set(o.boundInstanceIds),
-          o.removedOutside ?? {},
-          id,
-        );
-        return { outs };
-      },
-      true,
+    return withProviderText(news, () =>
+      guarded(
+        "update",
+        async () => {
+          const n = known(news);
+          const o = normaliseMembership(olds, n.region);
+          const outs = await convergeFlow(await opContext(currentSettings(), n.region), n, o, id);
+          return { outs };
+        },
+        true,
+      ),
     );
   },
 

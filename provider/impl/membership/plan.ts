@@ -130,6 +130,27 @@ export function convergedOutputs(
 }
 
 /**
+ * The outputs a create or an update that failed really has (the engine
+ * records them, see PartialStateError): `base` (the old outputs; for a
+ * create, its converged outputs with nothing bound) without the holders it
+ * unbound, with the binds of its own that stay.
+ */
+export function partialMembership(
+  base: MembershipOutputs,
+  gaveUp: readonly string[],
+  kept: readonly string[],
+): MembershipOutputs {
+  const gone = new Set(gaveUp);
+  const left = (ids: readonly string[]) => ids.filter((i) => !gone.has(i));
+  return {
+    ...base,
+    boundInstanceIds: sorted([...left(base.boundInstanceIds), ...kept]),
+    preexistingInstanceIds: left(base.preexistingInstanceIds),
+    foreignInstanceIds: left(base.foreignInstanceIds),
+  };
+}
+
+/**
  * What a refresh reports: the foreign holders seen now; of what it bound,
  * only what still holds the group (a removal is counted once, here or by
  * the next update); the removal counts (fights.ts).
