@@ -5,7 +5,13 @@
 import { apiFault, instancesPhrase, securityGroupsPhrase } from "../errors";
 import { classifyInstanceId, isSecurityGroupId } from "./ids";
 import type { BindingAction, OperationsEngine } from "./operations";
-import { ISOLATING_LIKE_STATES, PENDING_LIKE_STATES, type World } from "./world";
+import {
+  ISOLATING_LIKE_STATES,
+  PENDING_LIKE_STATES,
+  type InstanceData,
+  type RegionData,
+  type World,
+} from "./world";
 
 export interface BindingRules {
   associateAlreadyBound: "error" | "ignore";
@@ -57,6 +63,44 @@ export function checkInstanceIdShapes(ids: string[]): void {
   }
 }
 
+/**
+ * The instances a request names, once they all exist (InvalidInstanceId.NotFound),
+ * no identical request is still running (MutexOperation.TaskRunning: `identical`,
+ * described by `task`) and none has an operation running
+ * (OperationDenied.InstanceOperationInProgress).
+ */
+export function idleInstances(
+  region: RegionData,
+  regionName: string,
+  instanceIds: readonly string[],
+  identical: { requestId: string } | undefined,
+  task: string,
+): InstanceData[] {
+  const missing = instanceIds.filter((id) => !region.instances.has(id));
+  if (missing.length) {
+    throw apiFault(
+      "InvalidInstanceId.NotFound",
+      `${instancesPhrase(missing)} not found in region ${regionName}`,
+      missing,
+    );
+  }
+  const instances = instanceIds.map((id) => region.instances.get(id)!);
+  if (identical) {
+    throw apiFault("MutexOperation.TaskRunning", `an identical ${task} (request ${identical.requestId})`, [
+      ...instanceIds,
+    ]);
+  }
+  const busy = instances.filter((i) => i.latestOperationState === "OPERATING").map((i) => i.id);
+  if (busy.length) {
+    throw apiFault(
+      "OperationDenied.InstanceOperationInProgress",
+      `${instancesPhrase(busy)} have an operation in progress, try again later`,
+      busy,
+    );
+  }
+  return instances;
+}
+
 export function checkBindingRequest(
   world: World,
   ops: OperationsEngine,
@@ -82,32 +126,13 @@ export function checkBindingRequest(
       `${securityGroupsPhrase([sg])} not found in region ${req.region}`,
     );
   }
-  const missing = instanceIds.filter((id) => !region.instances.has(id));
-  if (missing.length) {
-    throw apiFault(
-      "InvalidInstanceId.NotFound",
-      `${instancesPhrase(missing)} not found in region ${req.region}`,
-      missing,
-    );
-  }
-  const instances = instanceIds.map((id) => region.instances.get(id)!);
-
-  const identical = ops.findIdentical(action, req.region, sg, instanceIds);
-  if (identical) {
-    throw apiFault(
-      "MutexOperation.TaskRunning",
-      `an identical ${action} task is running for ${securityGroupsPhrase([sg])} and ${instancesPhrase(instanceIds)} (request ${identical.requestId})`,
-      [...instanceIds],
-    );
-  }
-  const busy = instances.filter((i) => i.latestOperationState === "OPERATING").map((i) => i.id);
-  if (busy.length) {
-    throw apiFault(
-      "OperationDenied.InstanceOperationInProgress",
-      `${instancesPhrase(busy)} have an operation in progress, try again later`,
-      busy,
-    );
-  }
+  const instances = idleInstances(
+    region,
+    req.region,
+    instanceIds,
+    ops.findIdentical(action, req.region, sg, instanceIds),
+    `${action} task is running for ${securityGroupsPhrase([sg])} and ${instancesPhrase(instanceIds)}`,
+  );
 
   const pending = instances.filter((i) => PENDING_LIKE_STATES.includes(i.state));
   const isolating = instances.filter((i) => ISOLATING_LIKE_STATES.includes(i.state));

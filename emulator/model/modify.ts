@@ -6,7 +6,7 @@
 import { apiFault, instancesPhrase, securityGroupsPhrase, type ErrorCode } from "../errors";
 import type { InstanceAttribute } from "../types";
 import type { BindingRules } from "./bindings";
-import { checkInstanceIdShapes } from "./bindings";
+import { checkInstanceIdShapes, idleInstances } from "./bindings";
 import { isSecurityGroupId } from "./ids";
 import { MODIFY_ACTION, type OperationsEngine } from "./operations";
 import { ISOLATING_LIKE_STATES, PENDING_LIKE_STATES, type World } from "./world";
@@ -99,32 +99,13 @@ export function checkModifyRequest(
       `${securityGroupsPhrase(unknown)} not found in region ${req.region}`,
     );
   }
-  const missing = instanceIds.filter((id) => !region.instances.has(id));
-  if (missing.length) {
-    throw apiFault(
-      "InvalidInstanceId.NotFound",
-      `${instancesPhrase(missing)} not found in region ${req.region}`,
-      missing,
-    );
-  }
-  const instances = instanceIds.map((id) => region.instances.get(id)!);
-
-  const identical = ops.findIdentical(MODIFY_ACTION, req.region, "", instanceIds, attribute);
-  if (identical) {
-    throw apiFault(
-      "MutexOperation.TaskRunning",
-      `an identical ${MODIFY_ACTION} task is running for ${instancesPhrase(instanceIds)} (request ${identical.requestId})`,
-      [...instanceIds],
-    );
-  }
-  const busy = instances.filter((i) => i.latestOperationState === "OPERATING").map((i) => i.id);
-  if (busy.length) {
-    throw apiFault(
-      "OperationDenied.InstanceOperationInProgress",
-      `${instancesPhrase(busy)} have an operation in progress, try again later`,
-      busy,
-    );
-  }
+  const instances = idleInstances(
+    region,
+    req.region,
+    instanceIds,
+    ops.findIdentical(MODIFY_ACTION, req.region, "", instanceIds, attribute),
+    `${MODIFY_ACTION} task is running for ${instancesPhrase(instanceIds)}`,
+  );
 
   const refused = instances.find((i) => stateCode(i.state) !== undefined);
   if (refused) {
