@@ -28,19 +28,29 @@ export async function deleteFlow(
   const toUnbind = observe(sg, targets, views).bound.filter(
     (i) => !claims.claimedByOther(keyOf(ctx, sg, i), id),
   );
+  await unbindVerified(ctx, sg, where, toUnbind, deadline);
+  claims.release(keysOf(ctx, sg, props.instanceIds), id);
+  // Deleted: none of this resource's intents may take bindings back any more.
+  ctx.journal?.forget(props.owner, sg);
+  return { unbound: toUnbind };
+}
+
+/** A destroy's unbinds, verified: throws naming what failed or is still bound. */
+export async function unbindVerified(
+  ctx: OpContext,
+  sg: string,
+  where: string,
+  toUnbind: string[],
+  deadline: number,
+): Promise<void> {
   const res = await ctx.scheduler.run("disassociate", sg, toUnbind, deadline);
   const failed = res.filter((r) => !r.ok);
   if (failed.length > 0) {
     const done = res.filter((r) => r.ok).map((r) => r.instanceId);
     throw new ProviderError(unbindFailed(where, failed, done));
   }
-  if (toUnbind.length > 0) {
-    const final = await verifiedViews(ctx, res, toUnbind, deadline, null);
-    const still = observe(sg, toUnbind, final).bound;
-    if (still.length > 0) throw new ProviderError(stillBound(where, sg, still));
-  }
-  claims.release(keysOf(ctx, sg, props.instanceIds), id);
-  // Deleted: none of this resource's intents may take bindings back any more.
-  ctx.journal?.forget(props.owner, sg);
-  return { unbound: toUnbind };
+  if (toUnbind.length === 0) return;
+  const final = await verifiedViews(ctx, res, toUnbind, deadline, null);
+  const still = observe(sg, toUnbind, final).bound;
+  if (still.length > 0) throw new ProviderError(stillBound(where, sg, still));
 }

@@ -9,11 +9,10 @@
 
 import type { MembershipOutputs } from "../../types";
 import { warnings } from "../engine-log";
-import { ProviderError } from "../errors";
 import { countRemovals, fightWarnings, removalsOf } from "../fights";
-import { deadlineOf, verifiedViews } from "../flows/context";
+import { deadlineOf } from "../flows/context";
+import { unbindVerified } from "../flows/delete";
 import { claimsOf, keyOf, keysOf } from "../flows/handover";
-import { stillBound, unbindFailed } from "../messages";
 import type { MembershipContext } from "./check";
 import { destroyTargets, readOutputs } from "./plan";
 
@@ -63,15 +62,7 @@ export async function deleteMembership(
   const toUnbind = destroyTargets(mine, new Set(holders.map((v) => v.instanceId))).filter(
     (i) => !claims.claimedByOther(keyOf(ctx, sg, i), id),
   );
-  const res = await ctx.scheduler.run("disassociate", sg, toUnbind, deadline);
-  const failed = res.filter((r) => !r.ok);
-  if (failed.length > 0) {
-    const done = res.filter((r) => r.ok).map((r) => r.instanceId);
-    throw new ProviderError(unbindFailed(where, failed, done));
-  }
-  const final = await verifiedViews(ctx, res, toUnbind, deadline, null);
-  const still = toUnbind.filter((i) => final.get(i)?.securityGroupIds.includes(sg));
-  if (still.length > 0) throw new ProviderError(stillBound(where, sg, still));
+  await unbindVerified(ctx, sg, where, toUnbind, deadline);
   claims.release(keysOf(ctx, sg, props.instanceIds), id);
   // Deleted: none of its intents may take bindings back any more.
   ctx.journal?.forget(props.owner, sg);
