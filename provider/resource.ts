@@ -16,8 +16,9 @@ export interface SecurityGroupAttachmentArgs {
   region?: pulumi.Input<string>;
   /**
    * Take over bindings that already exist (they are then unbound on destroy)
-   * instead of failing. Pulumi cannot import dynamic resources, so this is the
-   * way to bring existing bindings under management.
+   * instead of failing. A dynamic resource cannot be imported, so this is its
+   * way to bring existing bindings under management (the provider plugin also
+   * has `pulumi import`).
    */
   adoptExisting?: pulumi.Input<boolean>;
 }
