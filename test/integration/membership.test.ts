@@ -160,6 +160,14 @@ describe("SecurityGroupMembership entry points", () => {
     expect(await holders()).toEqual([ins(1), ins(2), ins(5), ins(6)]);
   });
 
+  it("an import (read with the id alone) is refused, saying how to take the group over, and changes nothing", async () => {
+    const seq = await lastSeq(h.emu);
+    const msg = await errorOf(() => membership.read(`${G}@${REGION}:${ins(1)}`, { owner: OWNER } as any));
+    expect(msg).toMatch(/SecurityGroupMembership cannot be imported/);
+    expect(msg).toMatch(/pulumi preview --diff/);
+    expect(await bindingCalls(h.emu, seq)).toEqual([]);
+  });
+
   it("destroy leaves what held the group before; removeAllOnDestroy unbinds every member", async () => {
     const kept = await up(null, props([ins(1), ins(2), ins(5), ins(6)]));
     expect(kept.outs.preexistingInstanceIds).toEqual([ins(1), ins(5), ins(6)]);

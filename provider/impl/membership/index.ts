@@ -6,7 +6,7 @@
 
 import type { MembershipInputs, MembershipOutputs } from "../../types";
 import { newResourceId } from "../flows/create";
-import { redact } from "../errors";
+import { ProviderError, redact } from "../errors";
 import {
   config,
   currentSettings,
@@ -23,6 +23,7 @@ import { type CheckFailure, requireValidInputs } from "../validate";
 import { checkMembership } from "./check";
 import { convergeFlow } from "./converge";
 import { deleteMembership, readMembership } from "./lifecycle";
+import { importRefusedText } from "./messages";
 import { diffMembership, normaliseMembership } from "./plan";
 
 /** Create and update inputs: known, valid, and the preview's plan with them. */
@@ -82,6 +83,8 @@ export const membership = {
     return guarded(
       "read",
       async () => {
+        // `pulumi import` (a provider plugin) reads with the id alone.
+        if (props?.securityGroupId === undefined) throw new ProviderError(importRefusedText(id));
         const settings = currentSettings();
         const p = normaliseMembership(props, settings.region);
         return readMembership(await opContext(settings, regionOf(p)), id, p);

@@ -63,3 +63,12 @@ export function clashText(
     `instances into one SecurityGroupMembership, or use SecurityGroupAttachments only.`
   );
 }
+
+export function importRefusedText(id: string): string {
+  return (
+    `SecurityGroupMembership cannot be imported (id ${JSON.stringify(id)}): it needs no import. Declare it in ` +
+    `the program with the group, region and instanceIds, and run \`pulumi preview --diff\`: members that ` +
+    `already hold the group are kept as pre-existing (left on destroy), and every other holder is named in ` +
+    `bindingsToRemove before anything changes.`
+  );
+}
