@@ -32,7 +32,9 @@ export function overLimitText(o: readonly OverLimit[]): string {
 export function unnamedText(where: string, ids: readonly string[]): string {
   return (
     `${where} was bound to ${list(ids)} after the preview, which did not name them: nothing was changed. ` +
-    `Run \`pulumi preview\` (or \`pulumi up\`) again to see them named.`
+    `Run \`pulumi preview\` (or \`pulumi up\`) again to see them named; if \`up\` refuses them ` +
+    `again, run \`pulumi refresh\` first (after an \`up\` that failed, the preview still reads that run's plan of ` +
+    `what it binds).`
   );
 }
 
