@@ -1,5 +1,7 @@
-// Entry point loaded by the provider stub (provider/stub.ts) at call time:
-// `require("<package>/implementation").implementation`.
+// Entry point of both adapters: the dynamic-provider stubs load it at call
+// time (`require("<package>/implementation").implementation`, provider/stub.ts;
+// `.membership`, provider/membership-stub.ts), the provider plugin imports it
+// (provider/plugin/).
 //
 // No @pulumi/pulumi import here: the implementation must load without it.
 
