@@ -271,7 +271,7 @@ test("a ModifyInstancesAttribute in flight at shutdown is completed on reload", 
   }
   const b = await startEmulator({ seed: testSeed(), stateFile });
   try {
-    await b.control.waitIdle(1000);
+    await b.control.waitIdle();
     const inst = (await b.control.state()).regions[REGION].instances.find((i) => i.id === "ins-run00009")!;
     expect(inst).toMatchObject({
       latestOperation: "ModifyInstancesAttribute",
