@@ -13,6 +13,7 @@ import { writeStatsLine } from "../stats";
 import { type CheckFailure, requireValidInputs } from "../validate";
 import { checkMembership } from "./check";
 import { convergeFlow } from "./converge";
+import { importMembership, parseMembershipImportId } from "./import";
 import { deleteMembership, readMembership } from "./lifecycle";
 import { diffMembership, normaliseMembership } from "./plan";
 
@@ -67,11 +68,16 @@ export const membership = {
     );
   },
 
-  async read(id: string, props: MembershipOutputs) {
+  async read(id: string, props: Partial<MembershipOutputs>) {
     return guarded(
       "read",
       async () => {
         const settings = currentSettings();
+        // `pulumi import` reads with the id alone (a provider plugin; a dynamic resource cannot be imported).
+        if (props?.securityGroupId === undefined) {
+          const target = parseMembershipImportId(id);
+          return importMembership(await opContext(settings, target.region), id, target, props?.owner);
+        }
         const p = normaliseMembership(props, settings.region);
         return readMembership(await opContext(settings, regionOf(p)), id, p);
       },

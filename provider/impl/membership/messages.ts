@@ -63,3 +63,11 @@ export function clashText(
     `instances into one SecurityGroupMembership, or use SecurityGroupAttachments only.`
   );
 }
+
+export function badMembershipImportId(id: string, problems: readonly string[]): string {
+  return (
+    `Cannot import ${JSON.stringify(id)} as a SecurityGroupMembership: the id must be ` +
+    `<securityGroupId>@<region> (e.g. sg-admin001@ap-guangzhou); every instance holding the group ` +
+    `becomes a member that held it before (destroy leaves it).${problems.map((p) => `\n  - ${p}`).join("")}`
+  );
+}
