@@ -27,7 +27,8 @@ function owned(props: unknown, urn: string): Record<string, unknown> {
 export const provider = {
   version: schema.version,
   schema: JSON.stringify(schema),
-  check: (urn: string, olds: any, news: any) => rowOf(urn).check(olds, news),
+  // check too: the one-manager rule and the membership's journal need the owner at preview.
+  check: (urn: string, olds: any, news: any) => rowOf(urn).check(olds, owned(news, urn)),
   diff: (id: string, urn: string, olds: any, news: any) => rowOf(urn).diff(id, olds, news),
   create: (urn: string, inputs: any) => rowOf(urn).create(owned(inputs, urn)),
   read: (id: string, urn: string, props: any) => rowOf(urn).read(id, owned(props, urn)),

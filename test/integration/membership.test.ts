@@ -160,12 +160,18 @@ describe("SecurityGroupMembership entry points", () => {
     expect(await holders()).toEqual([ins(1), ins(2), ins(5), ins(6)]);
   });
 
-  it("an import (read with the id alone) is refused, saying how to take the group over, and changes nothing", async () => {
+  it("an import (read with the id alone) takes every holder as a pre-existing member and changes nothing", async () => {
     const seq = await lastSeq(h.emu);
+    const before = await holders();
+    const got: any = await membership.read(`${G}@${REGION}`, { owner: OWNER } as any);
+    expect(got.props.instanceIds).toEqual(before);
+    expect(got.props.preexistingInstanceIds).toEqual(before);
+    expect(got.props.boundInstanceIds).toEqual([]);
+    expect(got.inputs).toEqual(got.props);
     const msg = await errorOf(() => membership.read(`${G}@${REGION}:${ins(1)}`, { owner: OWNER } as any));
-    expect(msg).toMatch(/SecurityGroupMembership cannot be imported/);
-    expect(msg).toMatch(/pulumi preview --diff/);
+    expect(msg).toMatch(/<securityGroupId>@<region>/);
     expect(await bindingCalls(h.emu, seq)).toEqual([]);
+    expect(await holders()).toEqual(before);
   });
 
   it("destroy leaves what held the group before; removeAllOnDestroy unbinds every member", async () => {

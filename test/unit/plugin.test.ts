@@ -6,7 +6,9 @@ import { provider, typeOf } from "../../provider/plugin/provider";
 import { configOf } from "../../provider/plugin/serve";
 import { resetForTests } from "../../provider/impl/index";
 import { outputsOf } from "../../provider/impl/plan";
-import { checkInputs } from "../../provider/impl/validate";
+import { checkInputs, UNKNOWN } from "../../provider/impl/validate";
+import { checkMembership } from "../../provider/impl/membership/check";
+import { convergedOutputs } from "../../provider/impl/membership/plan";
 import {
   CONFIG_KEYS,
   DEFAULT_TUNING,
@@ -18,6 +20,10 @@ import {
 
 const TOKEN = "tencentcloud-sg-attachment:index:SecurityGroupAttachment";
 const URN = `urn:pulumi:dev::proj::my:index:Component$${TOKEN}::web`;
+const MEMBERSHIP = "tencentcloud-sg-attachment:index:SecurityGroupMembership";
+const MEMBERSHIP_URN = `urn:pulumi:dev::proj::my:index:Component$${MEMBERSHIP}::admins`;
+/** A membership's props whose members are unknown (check plans nothing, so looks nothing up). */
+const unplanned = { securityGroupId: "sg-abcd1234", instanceIds: [UNKNOWN], region: "ap-guangzhou" };
 
 afterEach(() => resetForTests());
 
@@ -49,6 +55,36 @@ describe("plugin schema (provider/plugin/schema.json) against the code", () => {
     expect(res.required).not.toContain("removedOutside");
   });
 
+  it("declares the membership's inputs check accepts, and as outputs what check plans and create returns", async () => {
+    const m = schema.resources[MEMBERSHIP];
+    const noLookUp = () => Promise.reject(new Error("no look-up expected"));
+    const { inputs, failures } = await checkMembership(
+      {},
+      unplanned,
+      { region: "r", endpoint: {} as any },
+      noLookUp,
+    );
+    expect(failures).toEqual([]);
+    // What check plans (unknown here) and counts is output only: the user's inputs are the rest.
+    const given = Object.keys(inputs).filter((k) => inputs[k] !== UNKNOWN && k !== "revision");
+    expect(Object.keys(m.inputProperties).sort()).toEqual(given.sort());
+    expect(m.requiredInputs.sort()).toEqual(["instanceIds", "securityGroupId"]);
+    const outs = convergedOutputs(
+      {
+        ...unplanned,
+        instanceIds: [],
+        maxForeignRemovals: 0,
+        removeAllOnDestroy: false,
+        owner: URN,
+        revision: 1,
+      },
+      { own: [], preexisting: [] },
+    );
+    expect(Object.keys(m.properties).sort()).toEqual([...Object.keys(outs), "removedOutside"].sort());
+    for (const k of Object.keys(inputs)) expect(m.properties).toHaveProperty(k);
+    expect(m.required.sort()).toEqual(Object.keys(outs).sort());
+  });
+
   it("declares every config key the settings read, secrets marked, as the provider's inputs too", () => {
     const keys = [...Object.keys(CONFIG_KEYS), ...Object.keys(DEFAULT_TUNING)].sort();
     expect(Object.keys(schema.config.variables).sort()).toEqual(keys);
@@ -67,6 +103,26 @@ describe("dispatch", () => {
   it("finds the type token in a URN with parent types", () => {
     expect(typeOf(URN)).toBe(TOKEN);
     expect(typeOf(`urn:pulumi:dev::proj::${TOKEN}::web`)).toBe(TOKEN);
+  });
+
+  it("serves the membership with its URN as the owner, from check on", async () => {
+    expect(typeOf(MEMBERSHIP_URN)).toBe(MEMBERSHIP);
+    const { inputs } = await provider.check(MEMBERSHIP_URN, {}, unplanned);
+    expect(inputs).toMatchObject({ owner: MEMBERSHIP_URN, maxForeignRemovals: 0, removeAllOnDestroy: false });
+    const att = await provider.check(
+      URN,
+      {},
+      { securityGroupId: "sg-abcd1234", instanceIds: ["ins-abcd1234"] },
+    );
+    expect(att.inputs.owner).toBe(URN);
+  });
+
+  it("refuses a membership import id that is not <group>@<region>, naming the format", async () => {
+    useConfigNamespace(PROVIDER_NAMESPACE);
+    await expect(provider.read("sg-abcd1234@ap-guangzhou:ins-abcd1234", MEMBERSHIP_URN, {})).rejects.toThrow(
+      /Cannot import "sg-abcd1234@ap-guangzhou:ins-abcd1234" as a SecurityGroupMembership: the id must be <securityGroupId>@<region>/,
+    );
+    await expect(provider.read("sg-x@ap-guangzhou", MEMBERSHIP_URN, {})).rejects.toThrow(/securityGroupId/);
   });
 
   it("refuses a type it does not serve, naming it", async () => {

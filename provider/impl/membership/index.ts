@@ -6,7 +6,7 @@
 
 import type { MembershipInputs, MembershipOutputs } from "../../types";
 import { newResourceId } from "../flows/create";
-import { ProviderError, redact } from "../errors";
+import { redact } from "../errors";
 import {
   config,
   currentSettings,
@@ -22,8 +22,8 @@ import { writeStatsLine } from "../stats";
 import { type CheckFailure, requireValidInputs } from "../validate";
 import { checkMembership } from "./check";
 import { convergeFlow } from "./converge";
+import { importMembership, parseMembershipImportId } from "./import";
 import { deleteMembership, readMembership } from "./lifecycle";
-import { importRefusedText } from "./messages";
 import { diffMembership, normaliseMembership } from "./plan";
 
 /** Create and update inputs: known, valid, and the preview's plan with them. */
@@ -79,13 +79,16 @@ export const membership = {
     );
   },
 
-  async read(id: string, props: MembershipOutputs) {
+  async read(id: string, props: Partial<MembershipOutputs>) {
     return guarded(
       "read",
       async () => {
-        // `pulumi import` (a provider plugin) reads with the id alone.
-        if (props?.securityGroupId === undefined) throw new ProviderError(importRefusedText(id));
         const settings = currentSettings();
+        // `pulumi import` reads with the id alone (a provider plugin; a dynamic resource cannot be imported).
+        if (props?.securityGroupId === undefined) {
+          const target = parseMembershipImportId(id);
+          return importMembership(await opContext(settings, target.region), id, target, props?.owner);
+        }
         const p = normaliseMembership(props, settings.region);
         return readMembership(await opContext(settings, regionOf(p)), id, p);
       },

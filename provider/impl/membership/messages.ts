@@ -66,11 +66,10 @@ export function clashText(
   );
 }
 
-export function importRefusedText(id: string): string {
+export function badMembershipImportId(id: string, problems: readonly string[]): string {
   return (
-    `SecurityGroupMembership cannot be imported (id ${JSON.stringify(id)}): it needs no import. Declare it in ` +
-    `the program with the group, region and instanceIds, and run \`pulumi preview --diff\`: members that ` +
-    `already hold the group are kept as pre-existing (left on destroy), and every other holder is named in ` +
-    `bindingsToRemove before anything changes.`
+    `Cannot import ${JSON.stringify(id)} as a SecurityGroupMembership: the id must be ` +
+    `<securityGroupId>@<region> (e.g. sg-admin001@ap-guangzhou); every instance holding the group ` +
+    `becomes a member that held it before (destroy leaves it).${problems.map((p) => `\n  - ${p}`).join("")}`
   );
 }

@@ -23,6 +23,8 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 	switch typ {
 	case "tencentcloud-sg-attachment:index:SecurityGroupAttachment":
 		r = &SecurityGroupAttachment{}
+	case "tencentcloud-sg-attachment:index:SecurityGroupMembership":
+		r = &SecurityGroupMembership{}
 	default:
 		return nil, fmt.Errorf("unknown resource type: %s", typ)
 	}

@@ -8,6 +8,7 @@ import typing
 # Export this package's modules as members:
 from .provider import *
 from .security_group_attachment import *
+from .security_group_membership import *
 from ._inputs import *
 from . import outputs
 
@@ -26,7 +27,8 @@ _utilities.register(
   "mod": "index",
   "fqn": "pulumi_tencentcloud_sg_attachment",
   "classes": {
-   "tencentcloud-sg-attachment:index:SecurityGroupAttachment": "SecurityGroupAttachment"
+   "tencentcloud-sg-attachment:index:SecurityGroupAttachment": "SecurityGroupAttachment",
+   "tencentcloud-sg-attachment:index:SecurityGroupMembership": "SecurityGroupMembership"
   }
  }
 ]
