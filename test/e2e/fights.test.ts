@@ -7,6 +7,7 @@
 // the state anyway), one has a single instance (nothing bound after the
 // removal: the resource must stay, with its count).
 import type { RunningEmulator } from "../../emulator";
+import { step } from "../reliability/steps";
 import { expectOk, TestStack, userProject } from "./harness";
 import {
   ins,
@@ -61,10 +62,21 @@ describe("fights with another manager of an instance's groups", () => {
     await emulator?.stop();
   });
 
-  it("a single outside removal is counted and bound again, with no warning", async () => {
+  /** The other manager removes ins1's and ins3's groups once more, then `up --refresh`: its output. */
+  const removeThenUp = async () => {
     await replaceGroups([ins(1), ins(3)]);
-    const up = expectOk(await stack.up(["--refresh"]));
-    expect(fought(up.all)).toEqual([]);
+    return expectOk(await stack.up(["--refresh"])).all;
+  };
+  // Each test awaits the removals before its own (run alone with -t, it runs them itself).
+  const firstRemoval = step(removeThenUp);
+  const secondRemoval = step(async () => {
+    await firstRemoval();
+    return removeThenUp();
+  });
+
+  it("a single outside removal is counted and bound again, with no warning", async () => {
+    const up = await firstRemoval();
+    expect(fought(up)).toEqual([]);
     const b = await emulator.control.bindings(REGION);
     expect(b[ins(1)]).toEqual([OTHER_SG, SG]);
     expect(b[ins(3)]).toEqual([OTHER_SG, "sg-bbbb0002"]);
@@ -73,13 +85,12 @@ describe("fights with another manager of an instance's groups", () => {
   });
 
   it("the second removal: `up --refresh` warns, naming each instance and ModifyInstancesAttribute", async () => {
-    await replaceGroups([ins(1), ins(3)]);
-    const up = expectOk(await stack.up(["--refresh"]));
-    expect(fought(up.all)).toEqual([ins(1), ins(3)]);
-    expect(diagnosed(up.all)).toEqual([ins(1), ins(3)]);
-    expect(up.all).toMatch(/warning: .*another manager of ins-e2e00001's security groups/);
-    expect(up.all).toMatch(/removed 2 times \(its latest operation is ModifyInstancesAttribute/);
-    expect(up.all).toMatch(/drop orderly_security_groups/);
+    const up = await secondRemoval();
+    expect(fought(up)).toEqual([ins(1), ins(3)]);
+    expect(diagnosed(up)).toEqual([ins(1), ins(3)]);
+    expect(up).toMatch(/warning: .*another manager of ins-e2e00001's security groups/);
+    expect(up).toMatch(/removed 2 times \(its latest operation is ModifyInstancesAttribute/);
+    expect(up).toMatch(/drop orderly_security_groups/);
     // It still does its job: bound again.
     const b = await emulator.control.bindings(REGION);
     expect(b[ins(1)]).toEqual([OTHER_SG, SG]);
@@ -88,6 +99,7 @@ describe("fights with another manager of an instance's groups", () => {
   });
 
   it("`refresh` warns too, once per removal: a second refresh changes nothing; an instance never removed is never named", async () => {
+    await secondRemoval();
     await replaceGroups([ins(1), ins(3)]);
     const refresh = expectOk(await stack.refresh());
     expect(fought(refresh.all)).toEqual([ins(1), ins(3)]);

@@ -5,6 +5,7 @@
 // the group before, and a membership beside an attachment of the same group
 // is refused at preview. Each step asserts the cloud and the state.
 import type { RunningEmulator } from "../../emulator";
+import { step } from "../reliability/steps";
 import { expectOk, summary, TestStack, userProject } from "./harness";
 import {
   ins,
@@ -84,15 +85,26 @@ describe("SecurityGroupMembership with the real pulumi CLI", () => {
     expect(await stack.resources("SecurityGroupMembership")).toHaveLength(0);
   });
 
-  it("with the guard raised, the preview names them and up leaves exactly the declared instances", async () => {
+  /**
+   * With the guard raised, the preview, then `up`: what the preview said and
+   * who held the group after it. The later tests build on this `up` (run
+   * alone with -t, a test runs it itself).
+   */
+  const guardedUp = step(async () => {
     await stack.setSpec(spec(2));
-    const preview = expectOk(await stack.preview(["--diff"]));
-    expect(preview.all).toMatch(
+    const preview = expectOk(await stack.preview(["--diff"])).all;
+    const holdersAfterPreview = await holders();
+    expectOk(await stack.up());
+    return { preview, holdersAfterPreview };
+  });
+
+  it("with the guard raised, the preview names them and up leaves exactly the declared instances", async () => {
+    const { preview, holdersAfterPreview } = await guardedUp();
+    expect(preview).toMatch(
       new RegExp(`bindingsToRemove[^\\n]*\\n[^\\n]*${ins(5)}[^\\n]*\\n[^\\n]*${ins(6)}`),
     );
-    expect(await holders()).toEqual([ins(1), ins(5), ins(6)]);
+    expect(holdersAfterPreview).toEqual([ins(1), ins(5), ins(6)]);
 
-    expectOk(await stack.up());
     expect(await holders()).toEqual([ins(1), ins(2), ins(3)]);
     const b = await emulator.control.bindings(REGION);
     expect(b[ins(5)]).toEqual([OTHER_SG]);
@@ -106,6 +118,7 @@ describe("SecurityGroupMembership with the real pulumi CLI", () => {
   });
 
   it("previews no change when nothing foreign is bound, and refresh reports none", async () => {
+    await guardedUp();
     const before = (await emulator.control.calls()).length;
     expectOk(await stack.refresh(["--expect-no-changes"]));
     const preview = expectOk(await stack.preview(["--expect-no-changes"]));
@@ -114,6 +127,7 @@ describe("SecurityGroupMembership with the real pulumi CLI", () => {
   });
 
   it("reports a binding added by hand on refresh, previews it and removes it on the next up", async () => {
+    await guardedUp();
     await bindOutside([ins(7)]);
     expectOk(await stack.refresh());
     expect((await membership()).outputs.foreignInstanceIds).toEqual([ins(7)]);
@@ -128,6 +142,7 @@ describe("SecurityGroupMembership with the real pulumi CLI", () => {
   });
 
   it("destroy unbinds what it bound and leaves what held the group before it", async () => {
+    await guardedUp();
     expectOk(await stack.destroy());
     expect(await holders()).toEqual([ins(1)]);
     expect(await stack.resources("SecurityGroupMembership")).toHaveLength(0);

@@ -13,7 +13,7 @@ import type { Fault, RunningEmulator } from "../../emulator";
 import { expectOk, type RunResult, type TestStack } from "../e2e/harness";
 import { ins, providerEnv, REGION, seedWorld, stackConfig, stackSecrets, startWorld } from "../e2e/world";
 import { initStack, markOf, newStack, setSpec, type AttachmentSpec } from "./stacks";
-import { killRun, waitFor } from "./processes";
+import { killRun } from "./processes";
 import { expectOtherSgUntouched, managedPairs, seedBindingsOf } from "./invariants";
 import { diagnostics, expectFailed, expectNoSecret, everythingOf } from "./output";
 
@@ -94,8 +94,34 @@ async function expectDestroyLeavesNothing(s: TestStack): Promise<void> {
   expectNoSecret(await everythingOf(s));
 }
 
+/** What the CLI reported about resource `name` only ("" when nothing). */
 function errorOf(r: RunResult, name: string): string {
-  return diagnostics(r.all)[name] ?? r.all;
+  return diagnostics(r.all)[name] ?? "";
+}
+
+/**
+ * `pulumi up` whose create fails and cannot undo: the completion poll of its
+ * bind fails (fatal), then every unbind of the undo, so its binds stay. The
+ * bind is held at the emulator while the faults go in: they are in place
+ * before the operation is even accepted, whatever the machine's speed.
+ */
+async function upWithUndoFailing(s: TestStack): Promise<RunResult> {
+  const gate = await emulator.control.addFault({ kind: "hold", action: "AssociateSecurityGroups" });
+  const running = s.up();
+  await emulator.control.waitHeld(gate.id, 1, 300_000);
+  await emulator.control.addFault({
+    kind: "error",
+    code: "AuthFailure.TokenFailure",
+    action: "DescribeInstances",
+    count: 1,
+  });
+  await emulator.control.addFault({
+    kind: "error",
+    code: "AuthFailure.TokenFailure",
+    action: "DisassociateSecurityGroups",
+  });
+  await emulator.control.removeFault(gate.id);
+  return running;
 }
 
 const bindFails = (ids: number[]): Fault => ({
@@ -117,28 +143,8 @@ describe.each(machines)("then the next command on %s", (_machine, newMachine) =>
   };
 
   it("a create whose undo failed: the state holds exactly what stays; the next up converges, destroy removes it", async () => {
-    await emulator.control.configure({ operationLatencyMs: 2000 });
     const s = await stackWith([att("web", [5, 6])]);
-    // The completion poll fails (fatal), then every unbind of the undo: both binds stay.
-    const running = s.up();
-    await waitFor(
-      "an accepted Associate",
-      async () => (await emulator.control.operations()).length > 0,
-      120_000,
-      5,
-    );
-    await emulator.control.addFault({
-      kind: "error",
-      code: "AuthFailure.TokenFailure",
-      action: "DescribeInstances",
-      count: 1,
-    });
-    await emulator.control.addFault({
-      kind: "error",
-      code: "AuthFailure.TokenFailure",
-      action: "DisassociateSecurityGroups",
-    });
-    const msg = errorOf(expectFailed(await running), "web");
+    const msg = errorOf(expectFailed(await upWithUndoFailing(s)), "web");
     expect(msg).toMatch(/UNDO FAILED: these bindings stay: ins-e2e00005, ins-e2e00006 hold sg-aaaa0001/);
     expect(msg).toMatch(/kept in the stack's state: the next pulumi up finishes it \(from any machine\)/);
     expect(await cloud()).toEqual([ins(5), ins(6)]);
@@ -148,7 +154,6 @@ describe.each(machines)("then the next command on %s", (_machine, newMachine) =>
     expect(web.outputs.adoptedInstanceIds).toEqual([]);
     expect(web.initErrors?.[0]).toMatch(/UNDO FAILED/);
     await emulator.control.clearFaults();
-    await emulator.control.configure({ operationLatencyMs: 150 });
 
     nextMachine();
     // Another stack still may not take the binding.
@@ -169,27 +174,8 @@ describe.each(machines)("then the next command on %s", (_machine, newMachine) =>
   });
 
   it("a create whose undo failed, then destroy: it removes what stayed", async () => {
-    await emulator.control.configure({ operationLatencyMs: 2000 });
     const s = await stackWith([att("web", [4])]);
-    const running = s.up();
-    await waitFor(
-      "an accepted Associate",
-      async () => (await emulator.control.operations()).length > 0,
-      120_000,
-      5,
-    );
-    await emulator.control.addFault({
-      kind: "error",
-      code: "AuthFailure.TokenFailure",
-      action: "DescribeInstances",
-      count: 1,
-    });
-    await emulator.control.addFault({
-      kind: "error",
-      code: "AuthFailure.TokenFailure",
-      action: "DisassociateSecurityGroups",
-    });
-    expectFailed(await running);
+    expectFailed(await upWithUndoFailing(s));
     await emulator.control.clearFaults();
     expect(await cloud()).toEqual([ins(4)]);
     nextMachine();
